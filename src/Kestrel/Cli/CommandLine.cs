@@ -1,0 +1,58 @@
+using Kestrel.Platform;
+
+namespace Kestrel.Cli;
+
+/// <summary>The parsed command line: the verb, its words, and the flags every command shares.</summary>
+public sealed record ParsedCommand(string Verb, IReadOnlyList<string> Words, string? ConfigPath, bool Json);
+
+public static class CommandLine
+{
+    public static ParsedCommand Parse(string[] args)
+    {
+        var words = new List<string>();
+        string? config = null;
+        var json = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--config" when i + 1 < args.Length: config = args[++i]; break;
+                case var a when a.StartsWith("--config=", StringComparison.Ordinal): config = a["--config=".Length..]; break;
+                case "--json": json = true; break;
+                default: words.Add(args[i]); break;
+            }
+        }
+        var verb = words.Count == 0 ? "serve" : words[0];
+        return new ParsedCommand(verb, words.Skip(1).ToList(), config, json);
+    }
+
+    /// <summary>Loads settings; a bad one ends the command with its one-line message.</summary>
+    public static KestrelOptions? LoadOptions(ParsedCommand command)
+    {
+        try { return SettingsLoader.Load(command.ConfigPath, Environment.GetEnvironmentVariables()); }
+        catch (ConfigurationException e) { Fail(e.Message); return null; }
+    }
+
+    public static int Fail(string sentence)
+    {
+        Console.Error.WriteLine("kestrel: " + sentence);
+        return 2;
+    }
+
+    public static int Usage(TextWriter output, int exitCode)
+    {
+        output.WriteLine("""
+            Usage: kestrel [command] [--config PATH]
+
+              serve                            run the server (the default command)
+              project create NAME [--json]     create a project; prints its token (only now), public key and DSN
+              project list [--json]            list projects
+              project rotate-token SLUG [--json]  replace a project's secret token
+              version                          print version and commit
+
+            Settings come from defaults, then kestrel.toml (--config PATH, else $KESTREL_DATA/kestrel.toml),
+            then KESTREL_* environment variables. See docs/configuration.md.
+            """);
+        return exitCode;
+    }
+}

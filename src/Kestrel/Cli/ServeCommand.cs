@@ -1,0 +1,66 @@
+using Kestrel.Health;
+using Kestrel.Ingest;
+using Kestrel.Issues;
+using Kestrel.Platform;
+using Kestrel.Projects;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace Kestrel.Cli;
+
+/// <summary><c>kestrel serve</c>: the HTTP server. This file is the table of contents of the running app.</summary>
+public static class ServeCommand
+{
+    public static async Task<int> RunAsync(ParsedCommand command)
+    {
+        if (CommandLine.LoadOptions(command) is not { } options) return 2;
+        WebApplication app;
+        try { app = Build(options); }
+        catch (ConfigurationException e) { return CommandLine.Fail(e.Message); }
+        catch (Microsoft.Data.Sqlite.SqliteException e) { return CommandLine.Fail($"The database {options.DatabasePath} cannot be opened: {e.Message}"); }
+
+        try { await app.StartAsync(); }
+        catch (IOException e) { return CommandLine.Fail($"Cannot listen on {options.Listen}: {e.Message}"); }
+
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        app.Logger.LogInformation("Kestrel {Version} listening on {Address} with data in {Data}",
+            AppInfo.Version, string.Join(", ", addresses), Path.GetFullPath(options.DataDirectory));
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+
+    public static WebApplication Build(KestrelOptions options)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders().AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss "; });
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        var (address, port, _) = SettingsLoader.ParseListen(options.Listen, "KESTREL_LISTEN");
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(address, port);
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = IngestLimits.MaxBodyBytes;
+        });
+
+        var database = Database.OpenAndMigrate(options);
+        builder.Services
+            .AddSingleton(options)
+            .AddSingleton(database)
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton<DatabaseWriter>()
+            .AddHostedService(s => s.GetRequiredService<DatabaseWriter>())
+            .AddSingleton(s => Secrets.Load(options, new DataDirectory(options), s.GetRequiredService<ILogger<Secrets>>()))
+            .AddSingleton<ProjectStore>()
+            .AddIngest()
+            .AddIssues();
+
+        var app = builder.Build();
+        app.Services.GetRequiredService<Secrets>(); // generate and log the admin password at start, not on first use
+
+        app.MapHealth();
+        app.MapMetrics();
+        app.MapIngest();
+        app.MapIssues();
+        return app;
+    }
+}

@@ -1,0 +1,60 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Dapper;
+using Kestrel.Ingest;
+using Kestrel.Platform;
+
+namespace Kestrel.Health;
+
+/// <summary>
+/// Prometheus text at /metrics, only when a metrics token is configured (404 otherwise) and only
+/// with that token as bearer (401 otherwise). Gauges are read from the database on each scrape.
+/// </summary>
+public static class MetricsEndpoints
+{
+    public static void MapMetrics(this IEndpointRouteBuilder app) => app.MapGet("/metrics", Metrics);
+
+    private static IResult Metrics(HttpRequest request, KestrelOptions options, Database database, IngestMetrics ingest,
+        DatabaseWriter writer, TimeProvider time)
+    {
+        if (options.MetricsToken is null) return ApiError.NotFound("Metrics are off; set KESTREL_METRICS_TOKEN to turn them on.");
+        var header = request.Headers.Authorization.ToString();
+        var expected = "Bearer " + options.MetricsToken;
+        if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(header)), SHA256.HashData(Encoding.UTF8.GetBytes(expected))))
+            return ApiError.Unauthorized("Send the metrics token as 'Authorization: Bearer <token>'.");
+
+        var now = time.GetUtcNow();
+        var dayAgoHour = (now.ToUnixTimeMilliseconds() - 86_400_000) / 3_600_000 * 3_600_000;
+        using var connection = database.Open();
+        var projects = connection.ExecuteScalar<long>("SELECT COUNT(*) FROM projects");
+        var byStatus = connection.Query<(string Status, long Count)>("SELECT status, COUNT(*) FROM issues GROUP BY status")
+            .ToDictionary(r => r.Status, r => r.Count);
+        var events = connection.ExecuteScalar<long>("SELECT COUNT(*) FROM events");
+        // Hour buckets: the 24 h figure includes up to one extra hour at its old end.
+        var events24h = connection.ExecuteScalar<long?>("SELECT SUM(count) FROM issue_hourly WHERE hour >= @dayAgoHour", new { dayAgoHour }) ?? 0;
+
+        var text = new StringBuilder();
+        Gauge(text, "kestrel_info", "Version and commit of this build.", $"{{version=\"{AppInfo.Version}\",commit=\"{AppInfo.Commit}\"}}", 1);
+        Gauge(text, "kestrel_uptime_seconds", "Seconds since the server started.", "", (long)(now - AppInfo.StartedAt).TotalSeconds);
+        Gauge(text, "kestrel_projects_total", "Projects.", "", projects);
+        text.Append("# HELP kestrel_issues_total Issues by status.\n# TYPE kestrel_issues_total gauge\n");
+        foreach (var status in (string[])["open", "resolved", "ignored"])
+            text.Append(CultureInfo.InvariantCulture, $"kestrel_issues_total{{status=\"{status}\"}} {byStatus.GetValueOrDefault(status)}\n");
+        Gauge(text, "kestrel_events_total", "Events stored.", "", events);
+        Gauge(text, "kestrel_events_24h", "Events received in the last 24 hours.", "", events24h);
+        Counter(text, "kestrel_ingest_events_accepted_total", "Events accepted since start.", "", ingest.Accepted);
+        text.Append("# HELP kestrel_ingest_rejected_total Ingest requests refused since start, by reason.\n# TYPE kestrel_ingest_rejected_total counter\n");
+        foreach (var (reason, count) in ingest.Rejected)
+            text.Append(CultureInfo.InvariantCulture, $"kestrel_ingest_rejected_total{{reason=\"{reason}\"}} {count}\n");
+        Counter(text, "kestrel_writer_transactions_total", "Write transactions committed since start.", "", Interlocked.Read(ref writer.CommittedBatches));
+        Counter(text, "kestrel_writer_jobs_total", "Write jobs (requests) committed since start.", "", Interlocked.Read(ref writer.CommittedJobs));
+        return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
+    }
+
+    private static void Gauge(StringBuilder text, string name, string help, string labels, long value) => Write(text, "gauge", name, help, labels, value);
+    private static void Counter(StringBuilder text, string name, string help, string labels, long value) => Write(text, "counter", name, help, labels, value);
+
+    private static void Write(StringBuilder text, string type, string name, string help, string labels, long value) =>
+        text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} {type}\n{name}{labels} {value}\n");
+}

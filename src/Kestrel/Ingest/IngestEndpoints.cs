@@ -1,0 +1,49 @@
+using Kestrel.Platform;
+using Kestrel.Projects;
+
+namespace Kestrel.Ingest;
+
+public static class IngestEndpoints
+{
+    public static IServiceCollection AddIngest(this IServiceCollection services) => services
+        .AddSingleton<IngestMetrics>()
+        .AddSingleton<RateLimiter>()
+        .AddSingleton<EventStore>();
+
+    public static void MapIngest(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/events")
+            .RequireProject(allowPublicKey: true, onRejected: http => http.RequestServices.GetRequiredService<IngestMetrics>().Reject("unauthorized"));
+        group.MapPost("", PostEvents);
+    }
+
+    private static async Task<IResult> PostEvents(HttpRequest request, Caller caller, EventStore store, IngestMetrics metrics,
+        RateLimiter rateLimiter, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (body, rejection) = await RequestBodyReader.ReadAsync(request, IngestLimits.MaxBodyBytes, cancellationToken);
+        if (rejection is not null) return Reject(metrics, rejection);
+
+        var receivedAt = time.GetUtcNow();
+        List<PreparedEvent>? events;
+        bool isArray;
+        using (body!)
+            (events, isArray, rejection) = IngestPipeline.Prepare(body!.Memory, receivedAt);
+        if (rejection is not null) return Reject(metrics, rejection);
+
+        if (rateLimiter.TryAcquire(caller.ProjectId, events!.Count) is { } retryAfter)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Reject(metrics, new Rejection(429, "rate_limited", $"This project sent more than its limit of events per minute; retry in {retryAfter} s."));
+        }
+
+        var ids = await store.StoreAsync(caller.ProjectId, events, receivedAt.ToUnixTimeMilliseconds(), cancellationToken);
+        metrics.Accept(ids.Length);
+        return isArray ? Results.Json(new { ids }, KestrelJson.Options) : Results.Json(new { id = ids[0] }, KestrelJson.Options);
+    }
+
+    private static IResult Reject(IngestMetrics metrics, Rejection rejection)
+    {
+        metrics.Reject(rejection.Reason);
+        return ApiError.Result(rejection.Status, rejection.Message);
+    }
+}

@@ -1,0 +1,62 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Kestrel.Grouping;
+
+namespace Kestrel.Ingest;
+
+/// <summary>
+/// Turns a request body into events ready to store, in order: 010 parse (depth-limited), 020 normalise,
+/// 030 group. Runs on the request's thread, so many requests prepare in parallel; only storing is serial.
+/// Everything is checked before anything is stored: a bad event refuses the whole request.
+/// </summary>
+public static class IngestPipeline
+{
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = IngestLimits.MaxJsonDepth };
+
+    public static (List<PreparedEvent>? Events, bool IsArray, Rejection? Rejection) Prepare(ReadOnlyMemory<byte> body, DateTimeOffset receivedAt)
+    {
+        if (body.Span.Trim(" \t\r\n"u8).IsEmpty)
+            return (null, false, new Rejection(400, "empty", "The body is empty; send one event object or an array of events."));
+
+        JsonDocument document;
+        try { document = JsonDocument.Parse(body, ParseOptions); }
+        catch (JsonException e)
+        {
+            var why = e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
+                ? $"it is nested deeper than {IngestLimits.MaxJsonDepth} levels"
+                : $"error at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}";
+            return (null, false, new Rejection(400, "malformed_json", $"The body is not valid JSON: {why}."));
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            var isArray = root.ValueKind == JsonValueKind.Array;
+            if (!isArray && root.ValueKind != JsonValueKind.Object)
+                return (null, false, new Rejection(400, "not_an_object", "An event must be a JSON object (or send an array of objects)."));
+
+            if (isArray)
+            {
+                var count = root.GetArrayLength();
+                if (count == 0) return (null, true, new Rejection(400, "empty", "The array holds no events."));
+                if (count > IngestLimits.MaxEventsPerRequest)
+                    return (null, true, new Rejection(413, "too_many_events", $"A request may hold at most {IngestLimits.MaxEventsPerRequest} events; this one has {count}."));
+            }
+
+            var elements = isArray ? root.EnumerateArray().ToList() : [root];
+            var events = new List<PreparedEvent>(elements.Count);
+            for (var i = 0; i < elements.Count; i++)
+            {
+                var element = elements[i];
+                var which = isArray ? $"Event {i} " : "The event ";
+                if (element.ValueKind != JsonValueKind.Object)
+                    return (null, isArray, new Rejection(400, "not_an_object", which + "is not a JSON object."));
+                if (JsonMarshal.GetRawUtf8Value(element).Length > IngestLimits.MaxEventBytes)
+                    return (null, isArray, new Rejection(413, "event_too_large", which + $"is larger than {IngestLimits.MaxEventBytes / 1024 / 1024} MiB."));
+                var normalised = EventNormaliser.Normalise(element, receivedAt);
+                events.Add(new PreparedEvent(normalised, GroupingV1.Group(normalised)));
+            }
+            return (events, isArray, null);
+        }
+    }
+}

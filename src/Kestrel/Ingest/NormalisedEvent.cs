@@ -1,0 +1,28 @@
+namespace Kestrel.Ingest;
+
+/// <summary>One stack frame as grouping and display need it.</summary>
+public sealed record StackFrame(string? Function, string? Filename, string? AbsPath, string? Module, int? Line, int? Column, bool? InApp);
+
+/// <summary>One exception of an event; frames run caller first, so the last frame raised it.</summary>
+public sealed record ExceptionValue(string? Type, string? Value, string? Module, bool Synthetic, IReadOnlyList<StackFrame> Frames);
+
+/// <summary>
+/// An event after normalisation: the fields Kestrel reasons about, plus <see cref="Payload"/>, the
+/// event re-written in one canonical JSON shape with every limit applied (what is stored and shown).
+/// </summary>
+public sealed record NormalisedEvent
+{
+    public required string EventId { get; init; }
+    public required DateTimeOffset Timestamp { get; init; }
+    public required string Level { get; init; }
+    public string? Platform { get; init; }
+    /// <summary>The message as shown: logentry.formatted, else the message template.</summary>
+    public string? Message { get; init; }
+    /// <summary>The message before parameters were filled in (logentry.message), for grouping.</summary>
+    public string? MessageTemplate { get; init; }
+    /// <summary>Oldest first: the last one is the exception that was raised.</summary>
+    public IReadOnlyList<ExceptionValue> Exceptions { get; init; } = [];
+    public IReadOnlyList<string>? Fingerprint { get; init; }
+    public string? Transaction { get; init; }
+    public required byte[] Payload { get; init; }
+}

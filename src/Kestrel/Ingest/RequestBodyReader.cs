@@ -1,0 +1,89 @@
+using System.Buffers;
+using System.IO.Compression;
+using Microsoft.AspNetCore.Http;
+
+namespace Kestrel.Ingest;
+
+/// <summary>A body read into a pooled buffer; return it with <see cref="Dispose"/>.</summary>
+public sealed class PooledBody(byte[] buffer, int length) : IDisposable
+{
+    public ReadOnlyMemory<byte> Memory => buffer.AsMemory(0, length);
+    public int Length => length;
+    public void Dispose() => ArrayPool<byte>.Shared.Return(buffer);
+}
+
+/// <summary>Why a body was refused, as an HTTP status, a metrics reason and one sentence.</summary>
+public sealed record Rejection(int Status, string Reason, string Message);
+
+/// <summary>
+/// Reads a request body, decompressing gzip, deflate (zlib) or br, and counting decompressed bytes as
+/// they arrive so a compression bomb is stopped at the limit instead of filling memory.
+/// </summary>
+public static class RequestBodyReader
+{
+    public static async Task<(PooledBody? Body, Rejection? Rejection)> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    {
+        var encoding = request.Headers.ContentEncoding.ToString().Trim().ToLowerInvariant();
+        Stream source = request.Body;
+        Stream? decompressor = encoding switch
+        {
+            "" or "identity" or "utf-8" => null, // old SDKs send "UTF-8" meaning "not compressed"
+            "gzip" or "x-gzip" => new GZipStream(source, CompressionMode.Decompress, leaveOpen: true),
+            "deflate" => new ZLibStream(source, CompressionMode.Decompress, leaveOpen: true),
+            "br" => new BrotliStream(source, CompressionMode.Decompress, leaveOpen: true),
+            _ => Stream.Null,
+        };
+        if (decompressor == Stream.Null)
+            return (null, new Rejection(400, "unsupported_encoding", $"Content-Encoding '{encoding}' is not supported; use gzip, deflate or br."));
+
+        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is > 0 and < 1 << 20 && decompressor is null ? (int)request.ContentLength : 16 * 1024);
+        var length = 0;
+        try
+        {
+            await using (decompressor)
+            {
+                var stream = decompressor ?? source;
+                while (true)
+                {
+                    if (length == buffer.Length)
+                    {
+                        if (length >= maxBytes + 1) break;
+                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxBytes + 1));
+                        buffer.AsSpan(0, length).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
+                    var read = await stream.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, maxBytes + 1) - length), cancellationToken);
+                    if (read == 0) break;
+                    length += read;
+                    if (length > maxBytes) break;
+                }
+            }
+        }
+        catch (InvalidDataException)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return (null, new Rejection(400, "bad_compression", $"The body is not valid {encoding} data."));
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return (null, TooLarge(maxBytes));
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+
+        if (length > maxBytes)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return (null, TooLarge(maxBytes));
+        }
+        return (new PooledBody(buffer, length), null);
+    }
+
+    private static Rejection TooLarge(int maxBytes) =>
+        new(413, "too_large", $"The body is larger than {maxBytes / (1024 * 1024)} MiB after decompression.");
+}

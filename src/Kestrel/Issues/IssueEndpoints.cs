@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Text.Json;
+using Kestrel.Platform;
+using Kestrel.Projects;
+
+namespace Kestrel.Issues;
+
+public static class IssueEndpoints
+{
+    private static readonly string[] Statuses = ["open", "resolved", "ignored"];
+
+    public static IServiceCollection AddIssues(this IServiceCollection services) => services.AddSingleton<IssueStore>();
+
+    public static void MapIssues(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/issues").RequireProject(allowPublicKey: false);
+        group.MapGet("", List);
+        group.MapGet("/{id:long}", Get);
+        group.MapGet("/{id:long}/events", Events);
+        group.MapPatch("/{id:long}", Patch);
+    }
+
+    private static IResult List(Caller caller, IssueStore store, string? status, string? since, string? query, string? limit, string? cursor)
+    {
+        if (status is not null && !Statuses.Contains(status)) return ApiError.BadRequest("status must be open, resolved or ignored.");
+        DateTimeOffset? sinceTime = null;
+        if (since is not null)
+        {
+            if (!DateTimeOffset.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+                return ApiError.BadRequest("since must be an ISO-8601 time such as 2026-01-31T12:00:00Z.");
+            sinceTime = parsed;
+        }
+        if (ParseLimit(limit, 50, 200) is not { } take) return ApiError.BadRequest("limit must be a whole number from 1 to 200.");
+        if (cursor is not null && Cursor.Decode(cursor, 2) is null) return ApiError.BadRequest("cursor is not one this server gave out.");
+        if (query is { Length: > 200 }) return ApiError.BadRequest("query must be at most 200 characters.");
+        return Results.Json(store.List(caller.ProjectId, new IssueQuery(status, sinceTime, query, take, cursor)), KestrelJson.Options);
+    }
+
+    private static IResult Get(Caller caller, IssueStore store, long id) =>
+        store.Get(caller.ProjectId, id) is { } issue ? Results.Json(issue, KestrelJson.Options) : IssueNotFound(id);
+
+    private static IResult Events(Caller caller, IssueStore store, long id, string? limit, string? cursor)
+    {
+        if (ParseLimit(limit, 20, 100) is not { } take) return ApiError.BadRequest("limit must be a whole number from 1 to 100.");
+        if (cursor is not null && Cursor.Decode(cursor, 1) is null) return ApiError.BadRequest("cursor is not one this server gave out.");
+        return store.Events(caller.ProjectId, id, take, cursor) is { } page ? Results.Json(page, KestrelJson.Options) : IssueNotFound(id);
+    }
+
+    private static async Task<IResult> Patch(Caller caller, IssueStore store, TimeProvider time, long id, HttpRequest request, CancellationToken cancellationToken)
+    {
+        StatusChangeBody? body;
+        // Read whatever the Content-Type says: curl users often leave it out.
+        try { body = await JsonSerializer.DeserializeAsync<StatusChangeBody>(request.Body, PatchJson, cancellationToken); }
+        catch (Exception e) when (e is JsonException or BadHttpRequestException)
+        {
+            return ApiError.BadRequest("The body must be a JSON object such as {\"status\": \"resolved\", \"commit_sha\": \"a1b2c3d\"}.");
+        }
+        if (body?.Status is not { } status || !Statuses.Contains(status))
+            return ApiError.BadRequest("status is required and must be open, resolved or ignored.");
+        if (body.CommitSha is { } sha && (sha.Length is < 7 or > 64 || !sha.All(char.IsAsciiHexDigit)))
+            return ApiError.BadRequest("commit_sha must be 7 to 64 hexadecimal characters.");
+        if (body.Note is { Length: > 2000 } || body.Reason is { Length: > 2000 })
+            return ApiError.BadRequest("note and reason must be at most 2000 characters.");
+
+        var change = new StatusChange(status, body.CommitSha?.ToLowerInvariant(), body.Note, body.Reason);
+        var issue = await store.ChangeStatusAsync(caller.ProjectId, id, change, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        return issue is null ? IssueNotFound(id) : Results.Json(issue, KestrelJson.Options);
+    }
+
+    private static readonly JsonSerializerOptions PatchJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, MaxDepth = 8 };
+
+    private sealed record StatusChangeBody(string? Status, string? CommitSha, string? Note, string? Reason);
+
+    private static int? ParseLimit(string? text, int fallback, int max)
+    {
+        if (text is null) return fallback;
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= max ? n : null;
+    }
+
+    private static IResult IssueNotFound(long id) => ApiError.NotFound($"Issue {id} does not exist in this project.");
+}

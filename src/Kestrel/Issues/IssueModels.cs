@@ -1,0 +1,36 @@
+using System.Text.Json;
+
+namespace Kestrel.Issues;
+
+/// <summary>An issues row as stored (times in Unix milliseconds).</summary>
+public sealed record IssueRow(long Id, long ProjectId, string ProjectSlug, string Fingerprint, string GroupingVersion, string Title, string Type,
+    string Culprit, string Level, string Status, long EventCount, long FirstSeen, long LastSeen, long? RegressedAt,
+    string? ResolvedCommit, string? ResolvedNote, long? ResolvedAt, string? IgnoreReason);
+
+public sealed record Resolution(string? CommitSha, string? Note, DateTime At);
+
+/// <summary>An issue as the API returns it.</summary>
+public sealed record IssueView(long Id, string Project, string Title, string Type, string Culprit, string Level, string Status,
+    long EventCount, DateTime FirstSeen, DateTime LastSeen, string Fingerprint, string GroupingVersion,
+    DateTime? RegressedAt, Resolution? Resolution, string? IgnoreReason)
+{
+    public static IssueView From(IssueRow r) => new(r.Id, r.ProjectSlug, r.Title, r.Type, r.Culprit, r.Level, r.Status, r.EventCount,
+        Time(r.FirstSeen), Time(r.LastSeen), r.Fingerprint, r.GroupingVersion, r.RegressedAt is { } g ? Time(g) : null,
+        r.Status == "resolved" && r.ResolvedAt is { } at ? new Resolution(r.ResolvedCommit, r.ResolvedNote, Time(at)) : null,
+        r.Status == "ignored" ? r.IgnoreReason : null);
+
+    public static DateTime Time(long ms) => DateTime.UnixEpoch.AddMilliseconds(ms);
+}
+
+public sealed record IssuePage(IReadOnlyList<IssueView> Issues, string? NextCursor);
+
+/// <summary>A stored event: <see cref="Event"/> is its normalised Sentry JSON.</summary>
+public sealed record EventView(string Id, DateTime ReceivedAt, DateTime Timestamp, string Level, JsonElement Event);
+
+public sealed record EventPage(IReadOnlyList<EventView> Events, string? NextCursor);
+
+/// <summary>Filters of the issue list; <see cref="Query"/> matches title and culprit.</summary>
+public sealed record IssueQuery(string? Status, DateTimeOffset? Since, string? Query, int Limit, string? Cursor);
+
+/// <summary>A status change: resolved (with optional commit and note), ignored (with optional reason) or open.</summary>
+public sealed record StatusChange(string Status, string? CommitSha, string? Note, string? Reason);

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Dapper;
+using Kestrel.Platform;
+
+namespace Kestrel.Issues;
+
+/// <summary>
+/// Reads and changes issues. Every method takes the caller's project id and every statement filters on it:
+/// a token of one project cannot see or change another's issues, whatever id it asks for.
+/// </summary>
+public sealed class IssueStore(Database database, DatabaseWriter writer)
+{
+    private const string Select = """
+        SELECT i.id AS Id, i.project_id AS ProjectId, p.slug AS ProjectSlug, i.fingerprint AS Fingerprint, i.grouping_version AS GroupingVersion,
+               i.title AS Title, i.type AS Type, i.culprit AS Culprit, i.level AS Level, i.status AS Status, i.event_count AS EventCount,
+               i.first_seen AS FirstSeen, i.last_seen AS LastSeen, i.regressed_at AS RegressedAt, i.resolved_commit AS ResolvedCommit,
+               i.resolved_note AS ResolvedNote, i.resolved_at AS ResolvedAt, i.ignore_reason AS IgnoreReason
+        FROM issues i JOIN projects p ON p.id = i.project_id
+        """;
+
+    /// <summary>Newest last-seen first; ties broken by id so every page boundary is exact.</summary>
+    public IssuePage List(long projectId, IssueQuery query)
+    {
+        var after = Cursor.Decode(query.Cursor, 2);
+        var sql = Select + " WHERE i.project_id = @projectId"
+            + (query.Status is null ? "" : " AND i.status = @status")
+            + (query.Since is null ? "" : " AND i.last_seen >= @since")
+            + (string.IsNullOrEmpty(query.Query) ? "" : " AND (i.title LIKE @like ESCAPE '\\' OR i.culprit LIKE @like ESCAPE '\\')")
+            + (after is null ? "" : " AND (i.last_seen < @afterSeen OR (i.last_seen = @afterSeen AND i.id < @afterId))")
+            + " ORDER BY i.last_seen DESC, i.id DESC LIMIT @take";
+        using var connection = database.Open();
+        var rows = connection.Query<IssueRow>(sql, new
+        {
+            projectId,
+            status = query.Status,
+            since = query.Since?.ToUnixTimeMilliseconds(),
+            like = "%" + EscapeLike(query.Query ?? "") + "%",
+            afterSeen = after?[0],
+            afterId = after?[1],
+            take = query.Limit + 1,
+        }).AsList();
+        var next = rows.Count > query.Limit ? Cursor.Encode(rows[query.Limit - 1].LastSeen, rows[query.Limit - 1].Id) : null;
+        return new IssuePage(rows.Take(query.Limit).Select(IssueView.From).ToList(), next);
+    }
+
+    public IssueView? Get(long projectId, long issueId)
+    {
+        using var connection = database.Open();
+        var row = connection.QuerySingleOrDefault<IssueRow>(Select + " WHERE i.project_id = @projectId AND i.id = @issueId", new { projectId, issueId });
+        return row is null ? null : IssueView.From(row);
+    }
+
+    /// <returns>null when the issue does not exist in this project</returns>
+    public EventPage? Events(long projectId, long issueId, int limit, string? cursor)
+    {
+        if (Get(projectId, issueId) is null) return null;
+        var after = Cursor.Decode(cursor, 1);
+        using var connection = database.Open();
+        var rows = connection.Query<(long Id, string EventId, long ReceivedAt, long OccurredAt, string Level, string Payload)>(
+            "SELECT id, event_id, received_at, occurred_at, level, payload FROM events WHERE project_id = @projectId AND issue_id = @issueId"
+            + (after is null ? "" : " AND id < @afterId") + " ORDER BY id DESC LIMIT @take",
+            new { projectId, issueId, afterId = after?[0], take = limit + 1 }).AsList();
+        var next = rows.Count > limit ? Cursor.Encode(rows[limit - 1].Id) : null;
+        var events = rows.Take(limit).Select(r =>
+        {
+            using var document = JsonDocument.Parse(r.Payload);
+            return new EventView(r.EventId, IssueView.Time(r.ReceivedAt), IssueView.Time(r.OccurredAt), r.Level, document.RootElement.Clone());
+        }).ToList();
+        return new EventPage(events, next);
+    }
+
+    /// <returns>the changed issue, or null when it does not exist in this project</returns>
+    public async Task<IssueView?> ChangeStatusAsync(long projectId, long issueId, StatusChange change, long nowMs, CancellationToken cancellationToken)
+    {
+        var changed = await writer.WriteAsync(session => session.Connection.Execute("""
+            UPDATE issues SET
+                status = @Status,
+                resolved_commit = CASE WHEN @Status = 'resolved' THEN @CommitSha END,
+                resolved_note = CASE WHEN @Status = 'resolved' THEN @Note END,
+                resolved_at = CASE WHEN @Status = 'resolved' THEN @nowMs END,
+                ignore_reason = CASE WHEN @Status = 'ignored' THEN @Reason END
+            WHERE id = @issueId AND project_id = @projectId
+            """, new { change.Status, change.CommitSha, change.Note, change.Reason, nowMs, issueId, projectId }, session.Transaction), cancellationToken);
+        return changed == 0 ? null : Get(projectId, issueId);
+    }
+
+    private static string EscapeLike(string text) =>
+        text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+}

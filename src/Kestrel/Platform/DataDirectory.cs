@@ -1,0 +1,48 @@
+using System.Security.Cryptography;
+
+namespace Kestrel.Platform;
+
+/// <summary>
+/// The one directory that holds everything: kestrel.db and the secret files. Secrets are created
+/// with mode 0600 at creation time (never chmod-ed afterwards, so there is no window where they are readable).
+/// </summary>
+public sealed class DataDirectory(KestrelOptions options)
+{
+    public string Root { get; } = Path.GetFullPath(options.DataDirectory);
+    public string AdminPasswordPath => Path.Combine(Root, ".admin_password");
+    public string SessionSecretPath => Path.Combine(Root, ".session_secret");
+
+    public void EnsureExists()
+    {
+        try { Directory.CreateDirectory(Root); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException($"Data directory {Root} cannot be created: {e.Message}");
+        }
+    }
+
+    /// <summary>Reads a secret file, creating it with <paramref name="generate"/> when missing.</summary>
+    /// <returns>the secret, and whether it was generated now</returns>
+    public static (string Value, bool Generated) ReadOrCreateSecret(string path, Func<string> generate)
+    {
+        if (File.Exists(path))
+        {
+            var existing = File.ReadAllText(path).Trim();
+            if (existing.Length > 0) return (existing, false);
+            File.Delete(path);
+        }
+        var value = generate();
+        var create = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+        };
+        if (!OperatingSystem.IsWindows()) create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var writer = new StreamWriter(path, create)) writer.Write(value + "\n");
+        return (value, true);
+    }
+
+    /// <summary>URL-safe base64 of <paramref name="bytes"/> random bytes, without padding.</summary>
+    public static string RandomUrlSafe(int bytes) =>
+        Convert.ToBase64String(RandomNumberGenerator.GetBytes(bytes)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

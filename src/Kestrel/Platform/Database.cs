@@ -1,0 +1,54 @@
+using Microsoft.Data.Sqlite;
+
+namespace Kestrel.Platform;
+
+/// <summary>
+/// Hands out SQLite connections to kestrel.db. Reads use pooled connections from any thread;
+/// writes in the server go through <see cref="DatabaseWriter"/>, which owns one connection.
+/// </summary>
+public sealed class Database
+{
+    private readonly string connectionString;
+
+    public Database(KestrelOptions options)
+    {
+        Path = System.IO.Path.GetFullPath(options.DatabasePath);
+        connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            // Microsoft.Data.Sqlite retries SQLITE_BUSY for this long, which covers a CLI command
+            // writing while the server runs.
+            DefaultTimeout = 10,
+        }.ToString();
+    }
+
+    public string Path { get; }
+
+    public SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        // FULL makes every commit fsync the WAL: an acknowledged event survives a power cut.
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous = FULL;";
+        pragma.ExecuteNonQuery();
+        return connection;
+    }
+
+    /// <summary>Opens the database, switching it to WAL and applying pending migrations.</summary>
+    public static Database OpenAndMigrate(KestrelOptions options)
+    {
+        new DataDirectory(options).EnsureExists();
+        var database = new Database(options);
+        using var connection = database.Open();
+        using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode = WAL;";
+            wal.ExecuteNonQuery();
+        }
+        Migrations.Apply(connection);
+        return database;
+    }
+}

@@ -1,0 +1,37 @@
+namespace Kestrel.Platform;
+
+/// <summary>
+/// Every setting Kestrel reads, with its default. Values come from defaults, then <c>kestrel.toml</c>,
+/// then <c>KESTREL_*</c> environment variables (see <see cref="SettingsLoader"/> and docs/configuration.md).
+/// </summary>
+public sealed class KestrelOptions
+{
+    /// <summary>Directory holding kestrel.db and the secret files.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>Address and port the HTTP server binds, "host:port"; port 0 picks a free one.</summary>
+    public string Listen { get; set; } = "0.0.0.0:8080";
+
+    /// <summary>External base URL, used in DSNs.</summary>
+    public string PublicUrl { get; set; } = "http://localhost:8080";
+
+    /// <summary>Admin password; when set it wins over the generated .admin_password file.</summary>
+    public string? AdminPassword { get; set; }
+
+    /// <summary>Bearer token that enables /metrics; null keeps /metrics off (404).</summary>
+    public string? MetricsToken { get; set; }
+
+    /// <summary>Days an event is kept.</summary>
+    public int RetentionDays { get; set; } = 90;
+
+    /// <summary>Events accepted per project per minute before 429; 0 turns the limit off.</summary>
+    public int RateLimitPerMinute { get; set; } = 60_000;
+
+    /// <summary>Most write jobs (requests) the single writer commits in one transaction.</summary>
+    public int WriterMaxBatch { get; set; } = 256;
+
+    /// <summary>Most write jobs waiting for the writer; ingest waits for room beyond this.</summary>
+    public int WriterQueueCapacity { get; set; } = 4096;
+
+    public string DatabasePath => Path.Combine(DataDirectory, "kestrel.db");
+}

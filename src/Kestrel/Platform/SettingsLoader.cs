@@ -1,0 +1,125 @@
+using System.Collections;
+using System.Globalization;
+using System.Net;
+using Tomlyn;
+using Tomlyn.Model;
+
+namespace Kestrel.Platform;
+
+/// <summary>A bad setting: the message is one sentence that names it.</summary>
+public sealed class ConfigurationException(string message) : Exception(message);
+
+/// <summary>
+/// Builds <see cref="KestrelOptions"/> from defaults, then the TOML file, then environment variables.
+/// Each setting has a dotted file key (<c>metrics.token</c> is <c>[metrics] token</c>) and an env var.
+/// </summary>
+public static class SettingsLoader
+{
+    private sealed record Setting(string FileKey, string EnvVar, Action<KestrelOptions, string, string> Apply);
+
+    private static readonly Setting[] Settings =
+    [
+        new("data", "KESTREL_DATA", (o, v, n) => o.DataDirectory = NonEmpty(v, n)),
+        new("listen", "KESTREL_LISTEN", (o, v, n) => o.Listen = ParseListen(v, n).Text),
+        new("public_url", "KESTREL_PUBLIC_URL", (o, v, n) => o.PublicUrl = ParsePublicUrl(v, n)),
+        new("admin_password", "KESTREL_ADMIN_PASSWORD", (o, v, n) => o.AdminPassword = NonEmpty(v, n)),
+        new("metrics.token", "KESTREL_METRICS_TOKEN", (o, v, n) => o.MetricsToken = ParseMetricsToken(v, n)),
+        new("retention.days", "KESTREL_RETENTION_DAYS", (o, v, n) => o.RetentionDays = ParseInt(v, n, 1, 36_500)),
+        new("rate_limit.per_minute", "KESTREL_RATE_LIMIT_PER_MINUTE", (o, v, n) => o.RateLimitPerMinute = ParseInt(v, n, 0, int.MaxValue)),
+        new("writer.max_batch", "KESTREL_WRITER_MAX_BATCH", (o, v, n) => o.WriterMaxBatch = ParseInt(v, n, 1, 10_000)),
+        new("writer.queue_capacity", "KESTREL_WRITER_QUEUE_CAPACITY", (o, v, n) => o.WriterQueueCapacity = ParseInt(v, n, 1, 1_000_000)),
+    ];
+
+    public static IEnumerable<(string FileKey, string EnvVar)> Names => Settings.Select(s => (s.FileKey, s.EnvVar));
+
+    /// <param name="configPath">from --config; null means $KESTREL_DATA/kestrel.toml if it exists.</param>
+    public static KestrelOptions Load(string? configPath, IDictionary environment)
+    {
+        var options = new KestrelOptions();
+        string? Env(string name) => environment[name] as string;
+
+        // The data directory decides where the default config file is, so it is settled first.
+        var dataFromEnv = Env("KESTREL_DATA");
+        if (dataFromEnv is not null) options.DataDirectory = NonEmpty(dataFromEnv, "KESTREL_DATA");
+
+        var path = configPath ?? Path.Combine(options.DataDirectory, "kestrel.toml");
+        if (configPath is not null && !File.Exists(configPath))
+            throw new ConfigurationException($"Configuration file {configPath} does not exist.");
+        if (File.Exists(path)) ApplyFile(options, path);
+
+        foreach (var setting in Settings)
+        {
+            var value = Env(setting.EnvVar);
+            if (value is not null) setting.Apply(options, value, setting.EnvVar);
+        }
+        return options;
+    }
+
+    private static void ApplyFile(KestrelOptions options, string path)
+    {
+        TomlTable table;
+        try { table = TomlSerializer.Deserialize<TomlTable>(File.ReadAllText(path)) ?? new TomlTable(); }
+        catch (TomlException e) { throw new ConfigurationException($"Configuration file {path} is not valid TOML: {FirstLine(e.Message)}"); }
+        catch (IOException e) { throw new ConfigurationException($"Configuration file {path} cannot be read: {e.Message}"); }
+
+        var known = Settings.ToDictionary(s => s.FileKey);
+        foreach (var (key, value) in Flatten(table, ""))
+        {
+            if (!known.TryGetValue(key, out var setting))
+                throw new ConfigurationException($"Setting '{key}' in {path} is not a Kestrel setting.");
+            var text = value switch
+            {
+                string s => s,
+                long or double or bool => Convert.ToString(value, CultureInfo.InvariantCulture)!,
+                _ => throw new ConfigurationException($"Setting '{key}' in {path} must be a string or a number."),
+            };
+            setting.Apply(options, text, key);
+        }
+    }
+
+    private static IEnumerable<(string Key, object? Value)> Flatten(TomlTable table, string prefix)
+    {
+        foreach (var (key, value) in table)
+        {
+            if (value is TomlTable inner)
+                foreach (var pair in Flatten(inner, prefix + key + ".")) yield return pair;
+            else yield return (prefix + key, value);
+        }
+    }
+
+    private static string FirstLine(string text) => text.Split('\n')[0].Trim();
+
+    private static string NonEmpty(string value, string name) =>
+        string.IsNullOrWhiteSpace(value) ? throw new ConfigurationException($"Setting {name} must not be empty.") : value;
+
+    private static int ParseInt(string value, string name, int min, int max) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? n
+            : throw new ConfigurationException($"Setting {name} must be a whole number from {min} to {max}, not '{value}'.");
+
+    private static string ParseMetricsToken(string value, string name) =>
+        value.Length >= 16 ? value : throw new ConfigurationException($"Setting {name} must be at least 16 characters long.");
+
+    private static string ParsePublicUrl(string value, string name) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == "http" || uri.Scheme == "https") && uri.Query == ""
+            ? value.TrimEnd('/')
+            : throw new ConfigurationException($"Setting {name} must be an absolute http:// or https:// URL, not '{value}'.");
+
+    /// <summary>Parses "host:port" where host is an IP address, "localhost" or "*".</summary>
+    public static (IPAddress Address, int Port, string Text) ParseListen(string value, string name)
+    {
+        var colon = value.LastIndexOf(':');
+        if (colon > 0 && int.TryParse(value[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535)
+        {
+            var host = value[..colon].Trim('[', ']');
+            IPAddress? address = host switch
+            {
+                "*" => IPAddress.Any,
+                "localhost" => IPAddress.Loopback,
+                _ => IPAddress.TryParse(host, out var ip) ? ip : null,
+            };
+            if (address is not null) return (address, port, value);
+        }
+        throw new ConfigurationException($"Setting {name} must be an address and port such as 0.0.0.0:8080, not '{value}'.");
+    }
+}

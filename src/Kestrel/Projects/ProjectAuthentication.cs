@@ -1,0 +1,65 @@
+using Kestrel.Platform;
+
+namespace Kestrel.Projects;
+
+/// <summary>
+/// The project a request acts for. Minimal APIs bind parameters before endpoint filters run, so the
+/// credential is checked here, during binding; the group's filter then answers 401 when it found none.
+/// </summary>
+public sealed record Caller(Project Project)
+{
+    public long ProjectId => Project.Id;
+
+    public static ValueTask<Caller?> BindAsync(HttpContext context) => ValueTask.FromResult(ProjectAuthentication.Authenticate(context));
+}
+
+public static class ProjectAuthentication
+{
+    private sealed record Policy(bool AllowPublicKey);
+
+    /// <summary>
+    /// Requires <c>Authorization: Bearer &lt;secret token&gt;</c> (or, when <paramref name="allowPublicKey"/>,
+    /// the project's public key) on every endpoint of the group; answers 401 otherwise.
+    /// </summary>
+    public static RouteGroupBuilder RequireProject(this RouteGroupBuilder group, bool allowPublicKey, Action<HttpContext>? onRejected = null)
+    {
+        group.WithMetadata(new Policy(allowPublicKey));
+        group.AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            if (Authenticate(http) is not null) return await next(context);
+            onRejected?.Invoke(http);
+            return ApiError.Unauthorized(BearerCredential(http.Request.Headers.Authorization.ToString()) is null
+                ? "Send the project token as 'Authorization: Bearer <token>'."
+                : "The token is not valid for any project.");
+        });
+        return group;
+    }
+
+    /// <summary>Looks the credential up once per request; the result is kept in the request's items.</summary>
+    internal static Caller? Authenticate(HttpContext http)
+    {
+        if (http.Items.TryGetValue(typeof(Caller), out var known)) return known as Caller;
+        var allowPublicKey = http.GetEndpoint()?.Metadata.GetMetadata<Policy>()?.AllowPublicKey ?? false;
+        var store = http.RequestServices.GetRequiredService<ProjectStore>();
+        var credential = BearerCredential(http.Request.Headers.Authorization.ToString());
+        var project = credential switch
+        {
+            null => null,
+            _ when ProjectTokens.LooksLikeSecretToken(credential) => store.FindBySecretToken(credential),
+            _ when allowPublicKey && ProjectTokens.LooksLikePublicKey(credential) => store.FindByPublicKey(credential),
+            _ => null,
+        };
+        var caller = project is null ? null : new Caller(project);
+        http.Items[typeof(Caller)] = caller;
+        return caller;
+    }
+
+    private static string? BearerCredential(string header)
+    {
+        const string scheme = "Bearer ";
+        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)) return null;
+        var value = header[scheme.Length..].Trim();
+        return value.Length == 0 ? null : value;
+    }
+}
