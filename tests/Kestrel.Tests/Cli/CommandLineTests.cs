@@ -1,0 +1,96 @@
+using System.Text.Json;
+using Kestrel.Tests.Support;
+
+namespace Kestrel.Tests.Cli;
+
+/// <summary>The kestrel command line, run as a user runs it.</summary>
+public sealed class CommandLineTests
+{
+    [Fact]
+    public async Task Project_create_list_and_rotate_token()
+    {
+        using var data = new TempDirectory();
+        var env = new Dictionary<string, string> { ["KESTREL_PUBLIC_URL"] = "https://errors.example.com" };
+        var created = await KestrelProcess.RunAsync(data.Path, env, "project", "create", "Web Shop", "--json");
+        Assert.Equal(0, created.ExitCode);
+        var json = created.Json;
+        Assert.Equal("web-shop", json.GetProperty("slug").GetString());
+        Assert.Equal("Web Shop", json.GetProperty("name").GetString());
+        Assert.Matches("^kst_[A-Za-z0-9_-]{43}$", json.GetProperty("token").GetString());
+        var key = json.GetProperty("public_key").GetString()!;
+        Assert.Matches("^[0-9a-f]{32}$", key);
+        Assert.Equal($"https://{key}@errors.example.com/{json.GetProperty("id").GetInt64()}", json.GetProperty("dsn").GetString());
+
+        var second = await KestrelProcess.RunAsync(data.Path, env, "project", "create", "Web Shop", "--json");
+        Assert.Equal("web-shop-2", second.Json.GetProperty("slug").GetString());
+
+        var list = await KestrelProcess.RunAsync(data.Path, env, "project", "list", "--json");
+        Assert.Equal(["web-shop", "web-shop-2"], list.Json.EnumerateArray().Select(p => p.GetProperty("slug").GetString()));
+        Assert.DoesNotContain("kst_", list.Stdout);
+
+        var human = await KestrelProcess.RunAsync(data.Path, env, "project", "create", "Plain");
+        Assert.Contains("token:", human.Stdout);
+        Assert.Contains("DSN:", human.Stdout);
+
+        await using var server = await KestrelServer.StartAsync(dataDirectory: data.Path);
+        var oldToken = json.GetProperty("token").GetString()!;
+        var project = new TestProject(json.GetProperty("id").GetInt64(), "web-shop", oldToken, key, server);
+        await project.IngestAsync(Events.Message("before rotation"));
+
+        var rotated = await KestrelProcess.RunAsync(data.Path, env, "project", "rotate-token", "web-shop", "--json");
+        Assert.Equal(0, rotated.ExitCode);
+        var newToken = rotated.Json.GetProperty("token").GetString()!;
+        Assert.NotEqual(oldToken, newToken);
+        using (var refused = await project.PostEventAsync(Events.Message("old token"))) Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Single(await (project with { Token = newToken }).IssuesAsync());
+    }
+
+    [Theory]
+    [InlineData(new[] { "project", "rotate-token", "no-such-project" }, "no-such-project")]
+    [InlineData(new[] { "project", "create" }, "name")]
+    [InlineData(new[] { "project", "delete", "x" }, "project create")]
+    [InlineData(new[] { "frobnicate" }, "Unknown command")]
+    public async Task Mistakes_get_one_sentence_on_stderr_and_a_nonzero_exit(string[] args, string mentions)
+    {
+        using var data = new TempDirectory();
+        var result = await KestrelProcess.RunAsync(data.Path, null, args);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(mentions, result.Stderr);
+        Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotContain("   at ", result.Stderr);
+    }
+
+    [Theory]
+    [InlineData("KESTREL_RETENTION_DAYS", "ninety")]
+    [InlineData("KESTREL_LISTEN", "localhost")]
+    [InlineData("KESTREL_PUBLIC_URL", "not a url")]
+    [InlineData("KESTREL_RATE_LIMIT_PER_MINUTE", "-5")]
+    [InlineData("KESTREL_METRICS_TOKEN", "short")]
+    public async Task A_bad_setting_stops_the_start_with_one_line_naming_it(string variable, string value)
+    {
+        using var data = new TempDirectory();
+        var result = await KestrelProcess.RunAsync(data.Path, new Dictionary<string, string> { [variable] = value }, "serve");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(variable, result.Stderr);
+        Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task A_bad_value_in_kestrel_toml_is_named_by_its_key()
+    {
+        using var data = new TempDirectory();
+        File.WriteAllText(Path.Combine(data.Path, "kestrel.toml"), "[retention]\ndays = 0\n");
+        var result = await KestrelProcess.RunAsync(data.Path, null, "serve");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("retention.days", result.Stderr);
+    }
+
+    [Fact]
+    public async Task Version_prints_version_and_commit()
+    {
+        using var data = new TempDirectory();
+        var result = await KestrelProcess.RunAsync(data.Path, null, "version");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Matches(@"^kestrel \d+\.\d+\.\d+ \(commit \S+\)", result.Stdout);
+    }
+}

@@ -1,0 +1,66 @@
+using Kestrel.Tests.Support;
+
+namespace Kestrel.Tests.Platform;
+
+public sealed class DataDirectoryTests
+{
+    private static string PasswordFile(string data) => Path.Combine(data, ".admin_password");
+
+    [Fact]
+    public async Task The_admin_password_is_generated_0600_printed_once_and_kept()
+    {
+        using var data = new TempDirectory();
+        string password;
+        await using (var server = await KestrelServer.StartAsync(dataDirectory: data.Path))
+        {
+            password = File.ReadAllText(PasswordFile(data.Path)).Trim();
+            Assert.True(password.Length >= 20);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(PasswordFile(data.Path)));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(data.Path, ".session_secret")));
+            Assert.Contains(password, server.Log);
+        }
+        await using (var again = await KestrelServer.StartAsync(dataDirectory: data.Path))
+        {
+            Assert.Equal(password, File.ReadAllText(PasswordFile(data.Path)).Trim());
+            Assert.DoesNotContain(password, again.Log);
+        }
+    }
+
+    [Fact]
+    public async Task A_deleted_password_file_gives_a_new_password()
+    {
+        using var data = new TempDirectory();
+        await using (await KestrelServer.StartAsync(dataDirectory: data.Path)) { }
+        var first = File.ReadAllText(PasswordFile(data.Path));
+        File.Delete(PasswordFile(data.Path));
+        await using var server = await KestrelServer.StartAsync(dataDirectory: data.Path);
+        var second = File.ReadAllText(PasswordFile(data.Path));
+        Assert.NotEqual(first, second);
+        Assert.Contains(second.Trim(), server.Log);
+    }
+
+    [Fact]
+    public async Task KESTREL_ADMIN_PASSWORD_wins_and_no_file_is_written()
+    {
+        await using var server = await KestrelServer.StartAsync(new Dictionary<string, string> { ["KESTREL_ADMIN_PASSWORD"] = "correct-horse-battery" });
+        Assert.False(File.Exists(PasswordFile(server.DataDirectory)));
+        Assert.Contains("KESTREL_ADMIN_PASSWORD", server.Log);
+        Assert.DoesNotContain("correct-horse-battery", server.Log);
+    }
+
+    [Fact]
+    public async Task The_database_is_in_wal_mode_with_the_documented_tables()
+    {
+        await using var server = await KestrelServer.StartAsync();
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "kestrel.db")}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", command.ExecuteScalar());
+        command.CommandText = "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)";
+        var tables = ((string)command.ExecuteScalar()!).Split(',');
+        Assert.Contains("events", tables);
+        Assert.Contains("issues", tables);
+        Assert.Contains("projects", tables);
+    }
+}
