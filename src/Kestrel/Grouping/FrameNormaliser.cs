@@ -24,6 +24,13 @@ public static partial class FrameNormaliser
         return HashLike().Replace(file, "<hash>");
     }
 
+    /// <summary>A file for people to read: the URL or path without its query string or fragment.</summary>
+    public static string Readable(string file)
+    {
+        var cut = file.AsSpan().IndexOfAny('?', '#');
+        return cut >= 0 ? file[..cut] : file;
+    }
+
     /// <summary>Drops addresses and the ordinals compilers put in generated names (lambdas, closures).</summary>
     public static string Function(string? function)
     {
@@ -32,8 +39,8 @@ public static partial class FrameNormaliser
         return name.Contains("__", StringComparison.Ordinal) ? GeneratedOrdinal().Replace(name, "n") : name;
     }
 
-    // A hex run of 7+ with a digit, or a 20+ character token with letters and digits, inside a path segment.
-    [GeneratedRegex(@"(?<![A-Za-z0-9])(?:(?=[0-9a-fA-F]*[0-9])[0-9a-fA-F]{7,}|(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{20,})(?![A-Za-z0-9])")]
+    // A hex run of 7+ with a digit, or a 20+ character alphanumeric token with letters and digits.
+    [GeneratedRegex(@"(?<![A-Za-z0-9])(?:(?=[0-9a-fA-F]*[0-9])[0-9a-fA-F]{7,}|(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{20,})(?![A-Za-z0-9])")]
     private static partial Regex HashLike();
 
     [GeneratedRegex(@"0x[0-9a-fA-F]+")]

@@ -77,6 +77,7 @@ public static class GroupingV1
         else
         {
             var file = frame.Filename ?? frame.AbsPath ?? frame.Module;
+            if (file is not null) file = FrameNormaliser.Readable(file);
             culprit = (file, frame.Function) switch
             {
                 (not null, not null) => $"{file} in {frame.Function}",

@@ -47,7 +47,8 @@ public static partial class TextNormaliser
     [GeneratedRegex(@"\b(?:\d{1,3}\.){3}\d{1,3}\b")]
     private static partial Regex IpV4();
 
-    [GeneratedRegex(@"\b(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}\b|::1\b")]
+    // Full eight-group form, or the compressed form with "::" (holding a digit, so C++ "Abc::Def" is left alone).
+    [GeneratedRegex(@"\b(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}\b|(?<![\w:])(?=[0-9a-fA-F:]*\d)(?:[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){0,6})?::(?:[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){0,6})?(?![\w:])")]
     private static partial Regex IpV6();
 
     [GeneratedRegex(@"'[^'\r\n]{1,200}'")]
