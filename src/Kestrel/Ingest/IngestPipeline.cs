@@ -18,6 +18,10 @@ public static class IngestPipeline
         if (body.Span.Trim(" \t\r\n"u8).IsEmpty)
             return (null, false, new Rejection(400, "empty", "The body is empty; send one event object or an array of events."));
 
+        // The JSON parser does not check UTF-8 inside strings; reading such a string later would throw.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+            return (null, false, new Rejection(400, "malformed_json", "The body is not valid UTF-8."));
+
         JsonDocument document;
         try { document = JsonDocument.Parse(body, ParseOptions); }
         catch (JsonException e)

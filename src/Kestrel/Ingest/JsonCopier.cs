@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Kestrel.Ingest;
@@ -5,21 +6,34 @@ namespace Kestrel.Ingest;
 /// <summary>
 /// Copies arbitrary event JSON while applying the soft limits: long strings are cut, long arrays are
 /// cut, and stack traces keep both ends (the caller's entry point and where the error was raised).
+/// This runs over every byte of every event, so anything that cannot break a limit is copied as raw
+/// bytes instead of being decoded and re-encoded (API responses escape strings again on the way out).
 /// </summary>
 public static class JsonCopier
 {
+    /// <summary>
+    /// A value this short cannot hold anything over a limit: no string or property name over 200
+    /// characters, no array over 100 items. It is copied as it is.
+    /// </summary>
+    private const int AlwaysWithinLimits = IngestLimits.MaxTagLength;
+
     public static void Copy(JsonElement value, Utf8JsonWriter writer, string propertyName)
     {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        if (raw.Length <= AlwaysWithinLimits)
+        {
+            writer.WriteRawValue(raw, skipInputValidation: true);
+            return;
+        }
         switch (value.ValueKind)
         {
             case JsonValueKind.Object:
                 writer.WriteStartObject();
                 foreach (var property in value.EnumerateObject())
                 {
-                    writer.WritePropertyName(property.Name.Length <= IngestLimits.MaxTagLength
-                        ? property.Name
-                        : EventNormaliser.Truncate(property.Name, IngestLimits.MaxTagLength));
-                    Copy(property.Value, writer, property.Name);
+                    var name = property.Name;
+                    writer.WritePropertyName(name.Length <= IngestLimits.MaxTagLength ? name : EventNormaliser.Truncate(name, IngestLimits.MaxTagLength));
+                    Copy(property.Value, writer, name);
                 }
                 writer.WriteEndObject();
                 break;
@@ -36,12 +50,12 @@ public static class JsonCopier
                 writer.WriteEndArray();
                 break;
             case JsonValueKind.String:
-                var text = value.GetString()!;
-                if (text.Length <= IngestLimits.MaxStringLength) value.WriteTo(writer);
-                else writer.WriteStringValue(EventNormaliser.Truncate(text, IngestLimits.MaxStringLength));
+                // UTF-8 never takes fewer bytes than UTF-16 code units, so a short raw string is within the limit.
+                if (raw.Length <= IngestLimits.MaxStringLength) writer.WriteRawValue(raw, skipInputValidation: true);
+                else writer.WriteStringValue(EventNormaliser.Truncate(value.GetString()!, IngestLimits.MaxStringLength));
                 break;
             default:
-                value.WriteTo(writer);
+                writer.WriteRawValue(raw, skipInputValidation: true);
                 break;
         }
     }
