@@ -1,0 +1,82 @@
+using System.Globalization;
+
+namespace Kestrel.Bench;
+
+public sealed class BenchOptions
+{
+    public string Mode { get; private set; } = "all";
+    public string? ServerDirectory { get; private set; }
+    public int Concurrency { get; private set; } = 32;
+    public double Seconds { get; private set; } = 10;
+    public double Warmup { get; private set; } = 3;
+    public int Batch { get; private set; } = 100;
+    public double? Rate { get; private set; }
+    public int Runs { get; private set; } = 1;
+    public double Settle { get; private set; } = 5;
+    public int MaxInFlight { get; private set; } = 4096;
+    public string? Output { get; private set; }
+    public string DataRoot { get; private set; } = Path.GetTempPath();
+    public Dictionary<string, string> ServerEnvironment { get; } = [];
+
+    public const string Usage = """
+        Usage: Kestrel.Bench [all|single|batch|ceiling|latency] [options]
+          all        ceiling, single events, arrays, then latency at a fixed rate (default)
+          single     one event per request to Kestrel
+          batch      arrays of --batch events per request to Kestrel
+          ceiling    the same bodies to a trivial endpoint that only reads them
+          latency    an open-loop sender at --rate requests/s (default: half the measured ceiling)
+        Options:
+          --server DIR            a published Kestrel (default: dotnet publish src/Kestrel -c Release)
+          --concurrency N         requests in flight in closed-loop modes (32)
+          --seconds S             measured time per mode (10)
+          --warmup S              load before measuring, not counted (3)
+          --batch N               events per array in batch mode (100)
+          --rate R                requests/s in latency mode
+          --runs N                repeat everything N times and print medians (1)
+          --writer-max-batch N    sets KESTREL_WRITER_MAX_BATCH for the server
+          --env NAME=VALUE        any other environment variable for the server
+          --settle S              wait after load before reading idle memory (5)
+          --max-in-flight N       open loop: skip a send when this many are unanswered (4096)
+          --out FILE              also write every run's figures as JSON
+          --data-root DIR         where the servers' temporary data directories go (system temp)
+        """;
+
+    public static BenchOptions? Parse(string[] args)
+    {
+        var options = new BenchOptions();
+        var i = 0;
+        if (args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal)) options.Mode = args[i++];
+        if (options.Mode is not ("all" or "single" or "batch" or "ceiling" or "latency")) return Fail($"Unknown mode '{options.Mode}'.");
+        for (; i < args.Length; i += 2)
+        {
+            if (args[i] is "--help" or "-h") return Fail(null);
+            if (i + 1 >= args.Length) return Fail($"{args[i]} needs a value.");
+            var value = args[i + 1];
+            switch (args[i])
+            {
+                case "--server": options.ServerDirectory = Path.GetFullPath(value); break;
+                case "--concurrency": options.Concurrency = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--seconds": options.Seconds = double.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--warmup": options.Warmup = double.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--batch": options.Batch = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--rate": options.Rate = double.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--runs": options.Runs = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--settle": options.Settle = double.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--max-in-flight": options.MaxInFlight = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--out": options.Output = Path.GetFullPath(value); break;
+                case "--data-root": options.DataRoot = Path.GetFullPath(value); break;
+                case "--writer-max-batch": options.ServerEnvironment["KESTREL_WRITER_MAX_BATCH"] = value; break;
+                case "--env" when value.Split('=', 2) is [var name, var setting]: options.ServerEnvironment[name] = setting; break;
+                default: return Fail($"Unknown option '{args[i]}'.");
+            }
+        }
+        return options;
+    }
+
+    private static BenchOptions? Fail(string? message)
+    {
+        if (message is not null) Console.Error.WriteLine(message);
+        Console.Error.WriteLine(Usage);
+        return null;
+    }
+}

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+
+namespace Kestrel.Bench;
+
+/// <summary>
+/// One run: the ceiling first (nothing else running), then each Kestrel mode against a freshly started
+/// server with an empty data directory, so every mode's memory and database start from the same place.
+/// </summary>
+public sealed class BenchRunner(BenchOptions options, string serverDirectory, BodySet singles, BodySet arrays)
+{
+    private TimeSpan Measured => TimeSpan.FromSeconds(options.Seconds);
+    private TimeSpan Warmup => TimeSpan.FromSeconds(options.Warmup);
+
+    public async Task<Metrics> RunOnceAsync()
+    {
+        var m = new Metrics();
+        var mode = options.Mode;
+        double? ceiling = null;
+        if (mode is "all" or "ceiling" || (mode == "latency" && options.Rate is null))
+            ceiling = await CeilingAsync(m, "ceiling, single", singles);
+        if (mode is "all" or "ceiling")
+            await CeilingAsync(m, "ceiling, arrays", arrays);
+        if (mode is "all" or "single")
+        {
+            await KestrelAsync(m, "single", singles, client => client.RunClosedAsync(options.Concurrency, Warmup),
+                client => client.RunClosedAsync(options.Concurrency, Measured));
+            if (ceiling is { } c) m["single: processed / ceiling, %"] = 100 * m["single: processed events/s"] / c;
+        }
+        if (mode is "all" or "batch")
+        {
+            await KestrelAsync(m, "arrays", arrays, client => client.RunClosedAsync(options.Concurrency, Warmup),
+                client => client.RunClosedAsync(options.Concurrency, Measured));
+            if (m.TryGetValue("ceiling, arrays: events/s", out var c))
+                m["arrays: processed / ceiling, %"] = 100 * m["arrays: processed events/s"] / c;
+        }
+        if (mode is "all" or "latency")
+        {
+            var rate = options.Rate ?? ceiling!.Value / 2;
+            m["latency: target req/s"] = rate;
+            await KestrelAsync(m, "latency", singles, client => client.RunOpenAsync(rate, Warmup, options.MaxInFlight),
+                client => client.RunOpenAsync(rate, Measured, options.MaxInFlight));
+        }
+        return m;
+    }
+
+    private async Task<double> CeilingAsync(Metrics m, string name, BodySet bodies)
+    {
+        await using var server = await ChildServer.StartCeilingAsync();
+        using var client = new LoadClient(server.BaseUrl, token: null, bodies);
+        await client.RunClosedAsync(options.Concurrency, Warmup);
+        var (result, _) = await MeasureAsync(m, name, server, () => client.RunClosedAsync(options.Concurrency, Measured));
+        m[$"{name}: events/s"] = result.OkPerSecond * bodies.EventsPerBody;
+        return result.OkPerSecond;
+    }
+
+    private async Task KestrelAsync(Metrics m, string name, BodySet bodies, Func<LoadClient, Task<LoadResult>> warm, Func<LoadClient, Task<LoadResult>> measure)
+    {
+        await using var server = await ChildServer.StartKestrelAsync(serverDirectory, options.DataRoot, options.ServerEnvironment);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        m[$"{name}: RSS idle after start, MB"] = server.Monitor.RssKb / 1024.0;
+        using var client = new LoadClient(server.BaseUrl, server.Token, bodies);
+        await warm(client);
+
+        // Every answer came after its commit, so once the phase's last answer is in, its rows are all there.
+        var before = server.CountRows("events");
+        var (result, wall) = await MeasureAsync(m, name, server, () => measure(client));
+        var processed = server.CountRows("events") - before;
+        m[$"{name}: processed events/s"] = processed / wall;
+        m[$"{name}: accepted events/s"] = result.OkPerSecond * bodies.EventsPerBody;
+        m[$"{name}: issues (distinct fingerprints)"] = server.CountRows("issues");
+
+        await Task.Delay(TimeSpan.FromSeconds(options.Settle));
+        m[$"{name}: RSS idle after load, MB"] = server.Monitor.RssKb / 1024.0;
+        m[$"{name}: VmHWM, MB"] = server.Monitor.HighWaterMarkKb / 1024.0;
+    }
+
+    /// <summary>Runs the measured phase while sampling the server's memory and every thread's CPU.</summary>
+    private static async Task<(LoadResult Result, double WallSeconds)> MeasureAsync(Metrics m, string name, ChildServer server, Func<Task<LoadResult>> load)
+    {
+        var threadsBefore = server.Monitor.ThreadCpu();
+        var clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        server.Monitor.StartSampling();
+        var result = await load();
+        await server.Monitor.StopSamplingAsync();
+        var threads = ProcessMonitor.CpuBetween(threadsBefore, server.Monitor.ThreadCpu());
+        var clientCpu = (Process.GetCurrentProcess().TotalProcessorTime - clientBefore).TotalSeconds;
+
+        m[$"{name}: requests/s (200)"] = result.OkPerSecond;
+        m[$"{name}: p50 ms"] = result.Percentile(50);
+        m[$"{name}: p95 ms"] = result.Percentile(95);
+        m[$"{name}: p99 ms"] = result.Percentile(99);
+        m[$"{name}: non-200 answers"] = result.NotOk + result.Failed;
+        if (result.Skipped > 0) m[$"{name}: sends skipped (too many in flight)"] = result.Skipped;
+        m[$"{name}: RSS peak under load, MB"] = server.Monitor.PeakRssKb / 1024.0;
+        m[$"{name}: server CPU, cores"] = threads.Sum(t => t.Seconds) / result.WallSeconds;
+        m[$"{name}: client CPU, cores"] = clientCpu / result.WallSeconds;
+        foreach (var (thread, seconds) in threads.Take(4))
+            m[$"{name}: CPU of '{thread}' threads, cores"] = seconds / result.WallSeconds;
+        return (result, result.WallSeconds);
+    }
+
+    /// <summary>Publishes src/Kestrel in Release to a temporary folder and returns the folder.</summary>
+    public static async Task<string> PublishServerAsync()
+    {
+        var root = FindRepositoryRoot() ?? throw new InvalidOperationException("Run from inside the repository, or pass --server DIR.");
+        var output = Path.Combine(Path.GetTempPath(), "kestrel-bench-server");
+        Console.WriteLine($"Publishing src/Kestrel (Release) to {output} ...");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in (string[])["publish", Path.Combine(root, "src", "Kestrel"), "-c", "Release", "-o", output, "--nologo"]) info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        var log = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"dotnet publish failed:\n{await log}\n{await errors}");
+        return output;
+    }
+
+    private static string? FindRepositoryRoot()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "Kestrel.slnx"))) return dir.FullName;
+        return null;
+    }
+}

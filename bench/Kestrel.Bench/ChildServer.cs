@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
+
+namespace Kestrel.Bench;
+
+/// <summary>
+/// A server in a child process: Kestrel from a published folder with a fresh temporary data directory,
+/// or the ceiling endpoint (this program again). Both log "listening on http://127.0.0.1:PORT" when ready.
+/// </summary>
+public sealed partial class ChildServer : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly string? dataDirectory;
+    private readonly Queue<string> recentOutput = new();
+
+    private ChildServer(Process process, string? dataDirectory)
+    {
+        this.process = process;
+        this.dataDirectory = dataDirectory;
+        Monitor = new ProcessMonitor(process.Id);
+    }
+
+    public Uri BaseUrl { get; private set; } = null!;
+    public string? Token { get; private set; }
+    public ProcessMonitor Monitor { get; }
+
+    public static async Task<ChildServer> StartKestrelAsync(string serverDirectory, string dataRoot, IReadOnlyDictionary<string, string> environment)
+    {
+        var data = Directory.CreateDirectory(Path.Combine(dataRoot, $"kestrel-bench-{Guid.NewGuid():N}"[..21])).FullName;
+        var env = new Dictionary<string, string>(environment)
+        {
+            ["KESTREL_DATA"] = data,
+            ["KESTREL_LISTEN"] = "127.0.0.1:0",
+            ["KESTREL_RATE_LIMIT_PER_MINUTE"] = "0",
+        };
+        var executable = Path.Combine(serverDirectory, "kestrel");
+        var created = await RunToEndAsync(executable, ["project", "create", "bench", "--json"], env);
+        var token = JsonDocument.Parse(created).RootElement.GetProperty("token").GetString();
+        var server = await StartAsync(executable, ["serve"], env, data, workingDirectory: serverDirectory);
+        server.Token = token;
+        return server;
+    }
+
+    public static Task<ChildServer> StartCeilingAsync()
+    {
+        // Under `dotnet run` the process is the apphost; under `dotnet Kestrel.Bench.dll` it is the dotnet host.
+        var self = Environment.ProcessPath!;
+        string[] arguments = Path.GetFileNameWithoutExtension(self) == "dotnet"
+            ? [typeof(ChildServer).Assembly.Location, "ceiling-server"]
+            : ["ceiling-server"];
+        return StartAsync(self, arguments, new Dictionary<string, string>(), null, workingDirectory: AppContext.BaseDirectory);
+    }
+
+    /// <remarks>
+    /// The working directory matters: ASP.NET watches it recursively for appsettings.json changes, and a
+    /// watcher over the data directory wakes on every database write. Each server runs in its own folder.
+    /// </remarks>
+    private static async Task<ChildServer> StartAsync(string file, string[] arguments, Dictionary<string, string> env, string? data, string workingDirectory)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var (key, value) in env) info.Environment[key] = value;
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"Cannot start {file}.");
+        var server = new ChildServer(process, data);
+
+        // Output is read for the whole life of the child: a full pipe would block the server's logging.
+        var ready = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnLine(object? _, DataReceivedEventArgs line)
+        {
+            if (line.Data is null) return;
+            lock (server.recentOutput)
+            {
+                server.recentOutput.Enqueue(line.Data);
+                if (server.recentOutput.Count > 40) server.recentOutput.Dequeue();
+            }
+            if (Listening().Match(line.Data) is { Success: true } match) ready.TrySetResult(new Uri(match.Groups[1].Value));
+        }
+        process.OutputDataReceived += OnLine;
+        process.ErrorDataReceived += OnLine;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var exited = process.WaitForExitAsync();
+        var first = await Task.WhenAny(ready.Task, exited, Task.Delay(TimeSpan.FromSeconds(30)));
+        if (first != ready.Task)
+        {
+            await server.DisposeAsync();
+            throw new InvalidOperationException($"{file} did not start:\n{server.RecentOutput}");
+        }
+        server.BaseUrl = ready.Task.Result;
+        return server;
+    }
+
+    private static async Task<string> RunToEndAsync(string file, string[] arguments, Dictionary<string, string> env)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var (key, value) in env) info.Environment[key] = value;
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed: {await error}");
+        return await output;
+    }
+
+    public string RecentOutput { get { lock (recentOutput) return string.Join('\n', recentOutput); } }
+
+    /// <summary>Rows in a table of the child's kestrel.db, read through a separate read-only connection.</summary>
+    public long CountRows(string table)
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(dataDirectory!, "kestrel.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT count(*) FROM {table}";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            // SIGTERM lets the server stop the way an operator stops it; kill only if it hangs.
+            _ = Kill(process.Id, 15);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            try { await process.WaitForExitAsync(timeout.Token); }
+            catch (OperationCanceledException) { process.Kill(); await process.WaitForExitAsync(); }
+        }
+        process.Dispose();
+        if (dataDirectory is not null) Directory.Delete(dataDirectory, recursive: true);
+    }
+
+    [GeneratedRegex(@"listening on (http://127\.0\.0\.1:\d+)")]
+    private static partial Regex Listening();
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}
