@@ -49,6 +49,8 @@ public static class ServeCommand
             .AddSingleton(TimeProvider.System)
             .AddSingleton<DatabaseWriter>()
             .AddHostedService(s => s.GetRequiredService<DatabaseWriter>())
+            .AddSingleton<WalCheckpointer>()
+            .AddHostedService(s => s.GetRequiredService<WalCheckpointer>())
             .AddSingleton(s => Secrets.Load(options, new DataDirectory(options), s.GetRequiredService<ILogger<Secrets>>()))
             .AddSingleton<ProjectStore>()
             .AddIngest()

@@ -49,6 +49,7 @@ public static class MetricsEndpoints
             text.Append(CultureInfo.InvariantCulture, $"kestrel_ingest_rejected_total{{reason=\"{reason}\"}} {count}\n");
         Counter(text, "kestrel_writer_transactions_total", "Write transactions committed since start.", "", Interlocked.Read(ref writer.CommittedBatches));
         Counter(text, "kestrel_writer_jobs_total", "Write jobs (requests) committed since start.", "", Interlocked.Read(ref writer.CommittedJobs));
+        Counter(text, "kestrel_writer_batches_retried_total", "Batches rolled back because one write failed, then run one write per transaction.", "", Interlocked.Read(ref writer.RetriedBatches));
         return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
     }
 

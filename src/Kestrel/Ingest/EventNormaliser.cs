@@ -22,7 +22,8 @@ public static class EventNormaliser
         var exceptions = ExceptionReader.Read(root);
         var fingerprint = ReadFingerprint(root);
 
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(4096);
+        var buffer = scratch ??= new System.Buffers.ArrayBufferWriter<byte>(16 * 1024);
+        buffer.ResetWrittenCount();
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
@@ -78,8 +79,19 @@ public static class EventNormaliser
             Exceptions = exceptions,
             Fingerprint = fingerprint,
             Transaction = EventReader.String(root, "transaction"),
-            Payload = buffer.WrittenSpan.ToArray(),
+            Payload = TakePayload(buffer),
         };
+    }
+
+    // One buffer per thread for writing payloads: growing a fresh one for each event made three
+    // arrays of garbage per event. One that grew for a large event is let go, not kept per thread.
+    [ThreadStatic] private static System.Buffers.ArrayBufferWriter<byte>? scratch;
+
+    private static byte[] TakePayload(System.Buffers.ArrayBufferWriter<byte> buffer)
+    {
+        var payload = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > 256 * 1024) scratch = null;
+        return payload;
     }
 
     /// <summary><c>logentry</c>, <c>message</c> (string or object) or the legacy interface name.</summary>

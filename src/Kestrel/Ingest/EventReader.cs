@@ -23,16 +23,17 @@ public static class EventReader
         _ => null,
     };
 
-    public static int? Int(JsonElement element, string property) =>
-        element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n : null;
+    public static int? AsInt(JsonElement value) => value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n : null;
 
     public static bool? Bool(JsonElement element, string property) =>
-        element.TryGetProperty(property, out var value) ? value.ValueKind switch
-        {
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            _ => null,
-        } : null;
+        element.TryGetProperty(property, out var value) ? AsBool(value) : null;
+
+    public static bool? AsBool(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => null,
+    };
 
     /// <summary>The items of <c>[...]</c> or <c>{"values": [...]}</c>; nothing for any other shape.</summary>
     public static JsonElement.ArrayEnumerator? Values(JsonElement value)

@@ -1,10 +1,6 @@
-using Kestrel.Grouping;
 using Kestrel.Platform;
 
 namespace Kestrel.Ingest;
-
-/// <summary>An event ready to store: normalised and grouped.</summary>
-public sealed record PreparedEvent(NormalisedEvent Event, GroupingResult Group);
 
 /// <summary>
 /// Step 050 of ingest: stores events and keeps their issues' counts, status and hourly trend.
@@ -15,74 +11,130 @@ public sealed class EventStore(DatabaseWriter writer)
     public Task<string[]> StoreAsync(long projectId, IReadOnlyList<PreparedEvent> events, long receivedAtMs, CancellationToken cancellationToken) =>
         writer.WriteAsync(session => Store(session, projectId, events, receivedAtMs), cancellationToken);
 
-    private const string ExistsSql = "SELECT 1 FROM events WHERE project_id = $project AND event_id = $event_id";
+    private const string FindIssueSql = "SELECT id FROM issues WHERE project_id = $project AND fingerprint = $fingerprint";
 
-    // A new event on a resolved issue reopens it and records the regression; an ignored issue stays
-    // ignored and keeps counting. SQLite evaluates every SET expression against the old row.
-    private const string UpsertIssueSql = """
+    // Counts start at zero: CountIssueSql adds the job's events, the first one included.
+    private const string CreateIssueSql = """
         INSERT INTO issues (project_id, fingerprint, grouping_version, title, type, culprit, level, status, event_count, first_seen, last_seen)
-        VALUES ($project, $fingerprint, $version, $title, $type, $culprit, $level, 'open', 1, $now, $now)
-        ON CONFLICT (project_id, fingerprint) DO UPDATE SET
-            event_count = event_count + 1,
-            last_seen = max(last_seen, excluded.last_seen),
-            level = excluded.level,
-            regressed_at = CASE WHEN status = 'resolved' THEN excluded.last_seen ELSE regressed_at END,
-            status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END
+        VALUES ($project, $fingerprint, $version, $title, $type, $culprit, $level, 'open', 0, $now, $now)
         RETURNING id
         """;
 
+    private const string DeleteIssueSql = "DELETE FROM issues WHERE id = $issue AND event_count = 0";
+
+    // SDKs resend an event after a network failure; the same event_id is stored and counted once.
     private const string InsertEventSql = """
         INSERT INTO events (project_id, issue_id, event_id, received_at, occurred_at, level, payload)
         VALUES ($project, $issue, $event_id, $received, $occurred, $level, $payload)
+        ON CONFLICT (project_id, event_id) DO NOTHING
+        """;
+
+    // A new event on a resolved issue reopens it and records the regression; an ignored issue stays
+    // ignored and keeps counting. SQLite evaluates every SET expression against the old row.
+    private const string CountIssueSql = """
+        UPDATE issues SET
+            event_count = event_count + $count,
+            last_seen = max(last_seen, $now),
+            level = $level,
+            regressed_at = CASE WHEN status = 'resolved' THEN $now ELSE regressed_at END,
+            status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END
+        WHERE id = $issue
         """;
 
     private const string CountHourSql = """
-        INSERT INTO issue_hourly (issue_id, hour, count) VALUES ($issue, $hour, 1)
-        ON CONFLICT (issue_id, hour) DO UPDATE SET count = count + 1
+        INSERT INTO issue_hourly (issue_id, hour, count) VALUES ($issue, $hour, $count)
+        ON CONFLICT (issue_id, hour) DO UPDATE SET count = count + excluded.count
         """;
 
     private static string[] Store(WriterSession session, long projectId, IReadOnlyList<PreparedEvent> events, long receivedAtMs)
     {
-        var exists = session.Command(ExistsSql, "$project", "$event_id");
-        var upsert = session.Command(UpsertIssueSql, "$project", "$fingerprint", "$version", "$title", "$type", "$culprit", "$level", "$now");
+        var issueIds = session.Memo<IssueIdCache>();
         var insert = session.Command(InsertEventSql, "$project", "$issue", "$event_id", "$received", "$occurred", "$level", "$payload");
-        var countHour = session.Command(CountHourSql, "$issue", "$hour");
-        var hour = receivedAtMs / 3_600_000 * 3_600_000;
         var ids = new string[events.Count];
+        // Issue id → events stored and the level of the last one: one count update per issue per request.
+        var counted = new Dictionary<long, (int Count, string Level)>();
+        List<long>? created = null;
 
         for (var i = 0; i < events.Count; i++)
         {
-            var (e, group) = events[i];
+            var e = events[i];
+            var group = e.Group;
             ids[i] = e.EventId;
-
-            // SDKs resend an event after a network failure; the same event_id is stored and counted once.
-            exists.Parameters[0].Value = projectId;
-            exists.Parameters[1].Value = e.EventId;
-            if (exists.ExecuteScalar() is not null) continue;
-
-            upsert.Parameters[0].Value = projectId;
-            upsert.Parameters[1].Value = group.Fingerprint;
-            upsert.Parameters[2].Value = group.GroupingVersion;
-            upsert.Parameters[3].Value = group.Title;
-            upsert.Parameters[4].Value = group.Type;
-            upsert.Parameters[5].Value = group.Culprit;
-            upsert.Parameters[6].Value = e.Level;
-            upsert.Parameters[7].Value = receivedAtMs;
-            var issueId = (long)upsert.ExecuteScalar()!;
+            if (!issueIds.TryGet(projectId, group.Fingerprint, out var issueId))
+            {
+                issueId = FindOrCreateIssue(session, projectId, e, receivedAtMs, ref created);
+                issueIds.Add(projectId, group.Fingerprint, issueId);
+            }
 
             insert.Parameters[0].Value = projectId;
             insert.Parameters[1].Value = issueId;
             insert.Parameters[2].Value = e.EventId;
             insert.Parameters[3].Value = receivedAtMs;
-            insert.Parameters[4].Value = e.Timestamp.ToUnixTimeMilliseconds();
+            insert.Parameters[4].Value = e.OccurredAtMs;
             insert.Parameters[5].Value = e.Level;
-            insert.Parameters[6].Value = System.Text.Encoding.UTF8.GetString(e.Payload);
-            insert.ExecuteNonQuery();
+            insert.Parameters[6].Value = e.StoredPayload;
+            if (insert.ExecuteNonQuery() == 0) continue; // already stored
+
+            counted[issueId] = (counted.GetValueOrDefault(issueId).Count + 1, e.Level);
+        }
+
+        var count = session.Command(CountIssueSql, "$issue", "$count", "$now", "$level");
+        var countHour = session.Command(CountHourSql, "$issue", "$hour", "$count");
+        var hour = receivedAtMs / 3_600_000 * 3_600_000;
+        foreach (var (issueId, (n, level)) in counted)
+        {
+            count.Parameters[0].Value = issueId;
+            count.Parameters[1].Value = n;
+            count.Parameters[2].Value = receivedAtMs;
+            count.Parameters[3].Value = level;
+            // Only a remembered id of an issue deleted behind the writer's back finds no row. Throwing
+            // rolls the batch back, which makes the writer forget every id, and the retry finds the truth.
+            if (count.ExecuteNonQuery() == 0) throw new InvalidOperationException($"Issue {issueId} is gone; writing again without remembered issue ids.");
 
             countHour.Parameters[0].Value = issueId;
             countHour.Parameters[1].Value = hour;
+            countHour.Parameters[2].Value = n;
             countHour.ExecuteNonQuery();
         }
+
+        // An issue made for an event that turned out to be a resend (possible only when grouping
+        // changed since it was first stored) would show with no events: take it back.
+        if (created is not null) DeleteUnused(session, issueIds, projectId, events, created, counted);
         return ids;
+    }
+
+    private static long FindOrCreateIssue(WriterSession session, long projectId, PreparedEvent e, long now, ref List<long>? created)
+    {
+        var group = e.Group;
+        var find = session.Command(FindIssueSql, "$project", "$fingerprint");
+        find.Parameters[0].Value = projectId;
+        find.Parameters[1].Value = group.Fingerprint;
+        if (find.ExecuteScalar() is long existing) return existing;
+
+        var create = session.Command(CreateIssueSql, "$project", "$fingerprint", "$version", "$title", "$type", "$culprit", "$level", "$now");
+        create.Parameters[0].Value = projectId;
+        create.Parameters[1].Value = group.Fingerprint;
+        create.Parameters[2].Value = group.GroupingVersion;
+        create.Parameters[3].Value = group.Title;
+        create.Parameters[4].Value = group.Type;
+        create.Parameters[5].Value = group.Culprit;
+        create.Parameters[6].Value = e.Level;
+        create.Parameters[7].Value = now;
+        var id = (long)create.ExecuteScalar()!;
+        (created ??= []).Add(id);
+        return id;
+    }
+
+    private static void DeleteUnused(WriterSession session, IssueIdCache issueIds, long projectId, IReadOnlyList<PreparedEvent> events,
+        List<long> created, Dictionary<long, (int Count, string Level)> counted)
+    {
+        foreach (var issueId in created)
+        {
+            if (counted.ContainsKey(issueId)) continue;
+            var delete = session.Command(DeleteIssueSql, "$issue");
+            delete.Parameters[0].Value = issueId;
+            delete.ExecuteNonQuery();
+            foreach (var e in events) issueIds.Remove(projectId, e.Group.Fingerprint, issueId);
+        }
     }
 }

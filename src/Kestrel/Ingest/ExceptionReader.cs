@@ -32,16 +32,31 @@ public static class ExceptionReader
         var index = 0;
         foreach (var frame in frames.EnumerateArray())
         {
-            if (JsonCopier.KeepFrame(index++, count) && frame.ValueKind == JsonValueKind.Object)
-                list.Add(new StackFrame(
-                    EventReader.String(frame, "function"),
-                    EventReader.String(frame, "filename"),
-                    EventReader.String(frame, "abs_path"),
-                    EventReader.String(frame, "module"),
-                    EventReader.Int(frame, "lineno"),
-                    EventReader.Int(frame, "colno"),
-                    EventReader.Bool(frame, "in_app")));
+            if (JsonCopier.KeepFrame(index++, count) && frame.ValueKind == JsonValueKind.Object) list.Add(ReadFrame(frame));
         }
         return list;
+    }
+
+    /// <summary>
+    /// One pass over the frame's properties: frames are most of an event, and a lookup by name scans
+    /// the object each time. A repeated name counts once, the last one, as a lookup would find it.
+    /// </summary>
+    private static StackFrame ReadFrame(JsonElement frame)
+    {
+        string? function = null, filename = null, absPath = null, module = null;
+        int? line = null, column = null;
+        bool? inApp = null;
+        foreach (var property in frame.EnumerateObject())
+        {
+            var value = property.Value;
+            if (property.NameEquals("function"u8)) function = EventReader.AsString(value);
+            else if (property.NameEquals("filename"u8)) filename = EventReader.AsString(value);
+            else if (property.NameEquals("abs_path"u8)) absPath = EventReader.AsString(value);
+            else if (property.NameEquals("module"u8)) module = EventReader.AsString(value);
+            else if (property.NameEquals("lineno"u8)) line = EventReader.AsInt(value);
+            else if (property.NameEquals("colno"u8)) column = EventReader.AsInt(value);
+            else if (property.NameEquals("in_app"u8)) inApp = EventReader.AsBool(value);
+        }
+        return new StackFrame(function, filename, absPath, module, line, column, inApp);
     }
 }

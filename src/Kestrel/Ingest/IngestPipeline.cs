@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using Kestrel.Grouping;
 
 namespace Kestrel.Ingest;
 
@@ -58,7 +57,7 @@ public static class IngestPipeline
                 if (JsonMarshal.GetRawUtf8Value(element).Length > IngestLimits.MaxEventBytes)
                     return (null, isArray, new Rejection(413, "event_too_large", which + $"is larger than {IngestLimits.MaxEventBytes / 1024 / 1024} MiB."));
                 var normalised = EventNormaliser.Normalise(element, receivedAt);
-                events.Add(new PreparedEvent(normalised, GroupingV1.Group(normalised)));
+                events.Add(PreparedEvent.From(normalised));
             }
             return (events, isArray, null);
         }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dapper;
+using Kestrel.Ingest;
 using Kestrel.Platform;
 
 namespace Kestrel.Issues;
@@ -56,14 +57,14 @@ public sealed class IssueStore(Database database, DatabaseWriter writer)
         if (Get(projectId, issueId) is null) return null;
         var after = Cursor.Decode(cursor, 1);
         using var connection = database.Open();
-        var rows = connection.Query<(long Id, string EventId, long ReceivedAt, long OccurredAt, string Level, string Payload)>(
+        var rows = connection.Query<(long Id, string EventId, long ReceivedAt, long OccurredAt, string Level, byte[] Payload)>(
             "SELECT id, event_id, received_at, occurred_at, level, payload FROM events WHERE project_id = @projectId AND issue_id = @issueId"
             + (after is null ? "" : " AND id < @afterId") + " ORDER BY id DESC LIMIT @take",
             new { projectId, issueId, afterId = after?[0], take = limit + 1 }).AsList();
         var next = rows.Count > limit ? Cursor.Encode(rows[limit - 1].Id) : null;
         var events = rows.Take(limit).Select(r =>
         {
-            using var document = JsonDocument.Parse(r.Payload);
+            using var document = JsonDocument.Parse(StoredPayload.Decompress(r.Payload));
             return new EventView(r.EventId, IssueView.Time(r.ReceivedAt), IssueView.Time(r.OccurredAt), r.Level, document.RootElement.Clone());
         }).ToList();
         return new EventPage(events, next);

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace Kestrel.Platform;
 
 /// <summary>
-/// The one directory that holds everything: kestrel.db and the secret files. Secrets are created
+/// The one directory that holds everything: kestrel.db and the secret files. It is created 0700; secrets are created
 /// with mode 0600 at creation time (never chmod-ed afterwards, so there is no window where they are readable).
 /// </summary>
 public sealed class DataDirectory(KestrelOptions options)
@@ -14,7 +14,13 @@ public sealed class DataDirectory(KestrelOptions options)
 
     public void EnsureExists()
     {
-        try { Directory.CreateDirectory(Root); }
+        // A new directory is private (0700): events carry users' data. An existing one keeps its mode,
+        // which the operator chose (a container volume, say).
+        try
+        {
+            if (OperatingSystem.IsWindows() || Directory.Exists(Root)) Directory.CreateDirectory(Root);
+            else Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ConfigurationException($"Data directory {Root} cannot be created: {e.Message}");

@@ -3,12 +3,23 @@ using Microsoft.Data.Sqlite;
 namespace Kestrel.Platform;
 
 /// <summary>
+/// State a store keeps on the writer between jobs (say, a cache of row ids). The writer calls
+/// <see cref="Forget"/> after any rollback, since what it remembers may name rows that no longer exist.
+/// </summary>
+public interface IWriterMemo
+{
+    void Forget();
+}
+
+/// <summary>
 /// The writer's connection inside its current transaction. Stores ask it for commands by SQL text;
 /// each is prepared once and reused for the life of the server, which matters on the ingest path.
+/// Only the writer thread ever touches a session, so nothing here needs locking.
 /// </summary>
 public sealed class WriterSession(SqliteConnection connection) : IDisposable
 {
     private readonly Dictionary<string, SqliteCommand> commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<Type, IWriterMemo> memos = [];
     private SqliteTransaction? transaction;
 
     public SqliteConnection Connection => connection;
@@ -28,10 +39,14 @@ public sealed class WriterSession(SqliteConnection connection) : IDisposable
         return command;
     }
 
+    /// <summary>The writer-lifetime instance of <typeparamref name="T"/>, made on first use.</summary>
+    public T Memo<T>() where T : class, IWriterMemo, new()
+    {
+        if (!memos.TryGetValue(typeof(T), out var memo)) memos[typeof(T)] = memo = new T();
+        return (T)memo;
+    }
+
     internal void Begin() => transaction = connection.BeginTransaction(deferred: false);
-    internal void Savepoint() => Command("SAVEPOINT job").ExecuteNonQuery();
-    internal void ReleaseSavepoint() => Command("RELEASE job").ExecuteNonQuery();
-    internal void RollbackToSavepoint() { Command("ROLLBACK TO job").ExecuteNonQuery(); ReleaseSavepoint(); }
 
     internal void Commit()
     {
@@ -45,6 +60,7 @@ public sealed class WriterSession(SqliteConnection connection) : IDisposable
         try { transaction?.Rollback(); } catch (SqliteException) { /* already rolled back by SQLite */ }
         transaction?.Dispose();
         transaction = null;
+        foreach (var memo in memos.Values) memo.Forget();
     }
 
     public void Dispose()

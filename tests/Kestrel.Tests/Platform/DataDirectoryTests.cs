@@ -27,6 +27,20 @@ public sealed class DataDirectoryTests
     }
 
     [Fact]
+    public async Task A_new_data_directory_is_private_and_an_existing_one_keeps_its_mode()
+    {
+        using var parent = new TempDirectory();
+        var created = Path.Combine(parent.Path, "new", "data");
+        await using (await KestrelServer.StartAsync(dataDirectory: created)) { }
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(created));
+
+        var existing = Directory.CreateDirectory(Path.Combine(parent.Path, "volume")).FullName;
+        File.SetUnixFileMode(existing, (UnixFileMode)0b111_101_101);
+        await using (await KestrelServer.StartAsync(dataDirectory: existing)) { }
+        Assert.Equal((UnixFileMode)0b111_101_101, File.GetUnixFileMode(existing));
+    }
+
+    [Fact]
     public async Task A_deleted_password_file_gives_a_new_password()
     {
         using var data = new TempDirectory();

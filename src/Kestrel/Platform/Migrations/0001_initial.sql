@@ -38,7 +38,7 @@ CREATE TABLE events (
     received_at INTEGER NOT NULL,
     occurred_at INTEGER NOT NULL,
     level       TEXT NOT NULL,
-    payload     TEXT NOT NULL
+    payload     BLOB NOT NULL  -- the normalised event: UTF-8 JSON, Brotli-compressed
 );
 CREATE UNIQUE INDEX events_by_event_id ON events (project_id, event_id);
 CREATE INDEX events_by_issue ON events (issue_id, id DESC);

@@ -1,0 +1,14 @@
+using Kestrel.Grouping;
+
+namespace Kestrel.Ingest;
+
+/// <summary>
+/// An event ready for the writer: grouped, its payload compressed, and only what storing needs.
+/// The normalised event with its frames and uncompressed JSON is left behind as young garbage, so
+/// requests waiting for the writer hold about a third of the memory per event.
+/// </summary>
+public sealed record PreparedEvent(string EventId, long OccurredAtMs, string Level, GroupingResult Group, byte[] StoredPayload)
+{
+    public static PreparedEvent From(NormalisedEvent e) =>
+        new(e.EventId, e.Timestamp.ToUnixTimeMilliseconds(), e.Level, GroupingV1.Group(e), Ingest.StoredPayload.Compress(e.Payload));
+}

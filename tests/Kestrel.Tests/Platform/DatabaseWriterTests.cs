@@ -1,0 +1,146 @@
+using System.Text.Json;
+using Dapper;
+using Kestrel.Ingest;
+using Kestrel.Platform;
+using Kestrel.Projects;
+using Kestrel.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kestrel.Tests.Platform;
+
+/// <summary>
+/// The writer against a real kestrel.db. Jobs are queued before the writer starts, so they are
+/// certain to share one batch: that is how the failure path (roll back, then one job per
+/// transaction) is reached without timing.
+/// </summary>
+public sealed class DatabaseWriterTests : IDisposable
+{
+    private readonly TempDirectory directory = new();
+    private readonly Database database;
+    private readonly DatabaseWriter writer;
+    private readonly EventStore store;
+    private readonly long projectId;
+
+    public DatabaseWriterTests()
+    {
+        var options = new KestrelOptions { DataDirectory = directory.Path };
+        database = Database.OpenAndMigrate(options);
+        writer = new DatabaseWriter(database, options, NullLogger<DatabaseWriter>.Instance);
+        store = new EventStore(writer);
+        projectId = new ProjectStore(database).Create("writer", 0).Project.Id;
+    }
+
+    public void Dispose()
+    {
+        writer.StopAsync(CancellationToken.None).GetAwaiter().GetResult();
+        writer.Dispose();
+        directory.Dispose();
+    }
+
+    private static NormalisedEvent Normalise(string type, string eventId)
+    {
+        using var document = JsonDocument.Parse($"{{\"event_id\":\"{eventId}\",{Events.Exception(type, "boom")[1..]}");
+        return EventNormaliser.Normalise(document.RootElement, DateTimeOffset.UnixEpoch.AddDays(20_000));
+    }
+
+    private static PreparedEvent Error(string type, string eventId) => PreparedEvent.From(Normalise(type, eventId));
+
+    private static string Id(int n) => n.ToString("x32");
+
+    private Task<string[]> Store(params PreparedEvent[] events) => store.StoreAsync(projectId, events, 1_728_000_000_000, CancellationToken.None);
+
+    private Task<int> Failing() => writer.WriteAsync<int>(_ => throw new InvalidOperationException("this job fails"));
+
+    [Fact]
+    public async Task A_failing_job_fails_alone_and_the_rest_of_its_batch_is_stored()
+    {
+        var first = Store(Error("FirstError", Id(1)));
+        var bad = Failing();
+        var second = Store(Error("SecondError", Id(2)));
+        await writer.StartAsync(CancellationToken.None);
+
+        Assert.Equal([Id(1)], await first);
+        Assert.Equal([Id(2)], await second);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => bad);
+        Assert.Equal("this job fails", error.Message);
+        Assert.Equal(1, writer.RetriedBatches);
+
+        using var connection = database.Open();
+        Assert.Equal(2, connection.ExecuteScalar<long>("SELECT COUNT(*) FROM events"));
+        Assert.Equal(2, connection.ExecuteScalar<long>("SELECT COUNT(*) FROM issues WHERE event_count = 1"));
+    }
+
+    [Fact]
+    public async Task An_issue_made_in_a_rolled_back_batch_is_made_again_not_remembered()
+    {
+        // The first store creates the issue and caches its id; the failure rolls that row back.
+        var created = Store(Error("NewError", Id(1)));
+        var bad = Failing();
+        await writer.StartAsync(CancellationToken.None);
+        await created;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => bad);
+
+        await Store(Error("NewError", Id(2)));
+
+        using var connection = database.Open();
+        var issue = connection.QuerySingle<(long Id, long EventCount)>("SELECT id, event_count FROM issues");
+        Assert.Equal(2, issue.EventCount);
+        Assert.Equal([issue.Id, issue.Id], connection.Query<long>("SELECT issue_id FROM events ORDER BY id"));
+    }
+
+    [Fact]
+    public async Task Counts_per_request_add_up_per_issue_and_per_hour()
+    {
+        await writer.StartAsync(CancellationToken.None);
+        await Store(Error("A", Id(1)), Error("B", Id(2)), Error("A", Id(3)), Error("A", Id(1)));
+
+        using var connection = database.Open();
+        var counts = connection.Query<(string Type, long Count)>("SELECT type, event_count FROM issues ORDER BY type").ToList();
+        Assert.Equal([("A", 2L), ("B", 1L)], counts);
+        Assert.Equal(3, connection.ExecuteScalar<long>("SELECT SUM(count) FROM issue_hourly"));
+    }
+
+    [Fact]
+    public async Task A_resent_event_under_a_new_fingerprint_leaves_no_empty_issue()
+    {
+        await writer.StartAsync(CancellationToken.None);
+        await Store(Error("Original", Id(1)));
+        await Store(Error("Regrouped", Id(1)));
+
+        using var connection = database.Open();
+        Assert.Equal(["Original"], connection.Query<string>("SELECT type FROM issues"));
+        Assert.Equal(1, connection.ExecuteScalar<long>("SELECT COUNT(*) FROM events"));
+
+        // The removed issue's id is not remembered either: the fingerprint can still get its issue.
+        await Store(Error("Regrouped", Id(2)));
+        Assert.Equal(1, connection.ExecuteScalar<long>("SELECT event_count FROM issues WHERE type = 'Regrouped'"));
+    }
+
+    [Fact]
+    public async Task Payloads_are_stored_compressed_and_read_back_as_the_normalised_json()
+    {
+        await writer.StartAsync(CancellationToken.None);
+        var normalised = Normalise("Stored", Id(7));
+        await Store(PreparedEvent.From(normalised));
+
+        using var connection = database.Open();
+        var stored = connection.ExecuteScalar<byte[]>("SELECT payload FROM events")!;
+        Assert.True(stored.Length < normalised.Payload.Length);
+        Assert.Equal(normalised.Payload, StoredPayload.Decompress(stored));
+    }
+
+    [Fact]
+    public async Task An_issue_deleted_behind_the_writer_is_made_again_on_its_next_event()
+    {
+        await writer.StartAsync(CancellationToken.None);
+        await Store(Error("Deleted", Id(1)));
+        using var connection = database.Open();
+        connection.Execute("DELETE FROM events; DELETE FROM issues;");
+
+        Assert.Equal([Id(2)], await Store(Error("Deleted", Id(2))));
+
+        var issue = connection.QuerySingle<(long Id, long EventCount)>("SELECT id, event_count FROM issues");
+        Assert.Equal(1, issue.EventCount);
+        Assert.Equal(issue.Id, connection.ExecuteScalar<long>("SELECT issue_id FROM events"));
+    }
+}
