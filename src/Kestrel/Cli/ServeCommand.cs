@@ -31,7 +31,14 @@ public static class ServeCommand
 
     public static WebApplication Build(KestrelOptions options)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // Settings come from kestrel.toml and KESTREL_* only. By default ASP.NET would also read
+        // appsettings.json from the working directory and watch that directory recursively for
+        // changes, which includes a data directory inside it: every database write woke the watcher.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.Logging.ClearProviders().AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss "; });
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         var (address, port, _) = SettingsLoader.ParseListen(options.Listen, "KESTREL_LISTEN");
@@ -59,6 +66,7 @@ public static class ServeCommand
         var app = builder.Build();
         app.Services.GetRequiredService<Secrets>(); // generate and log the admin password at start, not on first use
 
+        app.UseJsonErrors();
         app.MapHealth();
         app.MapMetrics();
         app.MapIngest();

@@ -19,9 +19,9 @@ public static class MetricsEndpoints
         DatabaseWriter writer, TimeProvider time)
     {
         if (options.MetricsToken is null) return ApiError.NotFound("Metrics are off; set KESTREL_METRICS_TOKEN to turn them on.");
-        var header = request.Headers.Authorization.ToString();
-        var expected = "Bearer " + options.MetricsToken;
-        if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(header)), SHA256.HashData(Encoding.UTF8.GetBytes(expected))))
+        // Hashes of equal length, compared in constant time: the comparison tells nothing of the token.
+        var presented = BearerToken.From(request.Headers.Authorization.ToString()) ?? "";
+        if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(options.MetricsToken))))
             return ApiError.Unauthorized("Send the metrics token as 'Authorization: Bearer <token>'.");
 
         var now = time.GetUtcNow();

@@ -21,6 +21,9 @@ public static class IngestPipeline
         if (!System.Text.Unicode.Utf8.IsValid(body.Span))
             return (null, false, new Rejection(400, "malformed_json", "The body is not valid UTF-8."));
 
+        if (HasLoneSurrogateEscape(body.Span))
+            return (null, false, new Rejection(400, "malformed_json", "The body holds a \\u escape of half a UTF-16 surrogate pair, which is not text."));
+
         JsonDocument document;
         try { document = JsonDocument.Parse(body, ParseOptions); }
         catch (JsonException e)
@@ -61,5 +64,26 @@ public static class IngestPipeline
             }
             return (events, isArray, null);
         }
+    }
+
+    /// <summary>
+    /// The JSON parser accepts <c>"\ud800"</c>, but decoding it throws, and events are stored by copying
+    /// raw bytes, so such a string would fail every later read of the event. Only bodies that contain
+    /// <c>\uD</c> at all (rare) pay for the full check.
+    /// </summary>
+    private static bool HasLoneSurrogateEscape(ReadOnlySpan<byte> body)
+    {
+        if (body.IndexOf("\\ud"u8) < 0 && body.IndexOf("\\uD"u8) < 0) return false;
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = IngestLimits.MaxJsonDepth });
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped) reader.GetString();
+            }
+        }
+        catch (InvalidOperationException) { return true; }
+        catch (JsonException) { return false; } // the parser that follows reports it
+        return false;
     }
 }

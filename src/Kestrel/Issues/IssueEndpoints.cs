@@ -20,13 +20,17 @@ public static class IssueEndpoints
         group.MapPatch("/{id:long}", Patch);
     }
 
+    // ISO 8601 only, so that 01/02/2026 is refused rather than read as one month or the other. No offset means UTC.
+    private static readonly string[] IsoFormats =
+        ["yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd"];
+
     private static IResult List(Caller caller, IssueStore store, string? status, string? since, string? query, string? limit, string? cursor)
     {
         if (status is not null && !Statuses.Contains(status)) return ApiError.BadRequest("status must be open, resolved or ignored.");
         DateTimeOffset? sinceTime = null;
         if (since is not null)
         {
-            if (!DateTimeOffset.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            if (!DateTimeOffset.TryParseExact(since, IsoFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
                 return ApiError.BadRequest("since must be an ISO-8601 time such as 2026-01-31T12:00:00Z.");
             sinceTime = parsed;
         }

@@ -64,7 +64,7 @@ public sealed class IssueStore(Database database, DatabaseWriter writer)
         var next = rows.Count > limit ? Cursor.Encode(rows[limit - 1].Id) : null;
         var events = rows.Take(limit).Select(r =>
         {
-            using var document = JsonDocument.Parse(StoredPayload.Decompress(r.Payload));
+            using var document = JsonDocument.Parse(StoredPayload.Decompress(r.Payload), KestrelJson.StoredDocument);
             return new EventView(r.EventId, IssueView.Time(r.ReceivedAt), IssueView.Time(r.OccurredAt), r.Level, document.RootElement.Clone());
         }).ToList();
         return new EventPage(events, next);

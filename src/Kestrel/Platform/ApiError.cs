@@ -8,6 +8,7 @@ public static class ApiError
 
     public static IResult BadRequest(string message) => Result(StatusCodes.Status400BadRequest, message);
     public static IResult Unauthorized(string message) => Result(StatusCodes.Status401Unauthorized, message);
+    public static IResult Forbidden(string message) => Result(StatusCodes.Status403Forbidden, message);
     public static IResult NotFound(string message) => Result(StatusCodes.Status404NotFound, message);
     public static IResult TooLarge(string message) => Result(StatusCodes.Status413PayloadTooLarge, message);
 

@@ -42,6 +42,7 @@ public sealed class Database
     {
         new DataDirectory(options).EnsureExists();
         var database = new Database(options);
+        CreatePrivately(database.Path);
         using var connection = database.Open();
         using (var wal = connection.CreateCommand())
         {
@@ -50,5 +51,24 @@ public sealed class Database
         }
         Migrations.Apply(connection);
         return database;
+    }
+
+    /// <summary>
+    /// A new kestrel.db is made 0600 before SQLite opens it: it holds users' event data, and SQLite
+    /// gives the -wal and -shm files the database file's mode.
+    /// </summary>
+    private static void CreatePrivately(string path)
+    {
+        if (OperatingSystem.IsWindows() || File.Exists(path)) return;
+        try
+        {
+            using var file = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+        }
+        catch (IOException) when (File.Exists(path)) { /* made by another process meanwhile */ }
     }
 }

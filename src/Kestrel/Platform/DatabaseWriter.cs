@@ -91,8 +91,10 @@ public sealed class DatabaseWriter : BackgroundService
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
         finally
         {
-            // On shutdown, jobs still queued get a clear failure instead of hanging their requests.
-            while (reader.TryRead(out var job)) job.Fail(new InvalidOperationException("The server is shutting down."));
+            // On shutdown, jobs still queued get a clear failure instead of hanging their requests,
+            // and later ones are refused at the door (ChannelClosedException).
+            queue.Writer.TryComplete();
+            while (reader.TryRead(out var job)) job.Fail(new ServerStoppingException());
         }
     }
 

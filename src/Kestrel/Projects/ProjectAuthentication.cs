@@ -29,9 +29,13 @@ public static class ProjectAuthentication
             var http = context.HttpContext;
             if (Authenticate(http) is not null) return await next(context);
             onRejected?.Invoke(http);
-            return ApiError.Unauthorized(BearerCredential(http.Request.Headers.Authorization.ToString()) is null
-                ? "Send the project token as 'Authorization: Bearer <token>'."
-                : "The token is not valid for any project.");
+            var credential = BearerToken.From(http.Request.Headers.Authorization.ToString());
+            if (credential is null) return ApiError.Unauthorized("Send the project token as 'Authorization: Bearer <token>'.");
+            // A real public key is a known identity without this right: 403, not 401.
+            if (!allowPublicKey && ProjectTokens.LooksLikePublicKey(credential)
+                && http.RequestServices.GetRequiredService<ProjectStore>().FindByPublicKey(credential) is not null)
+                return ApiError.Forbidden("A public key can only send events; use the project's secret token here.");
+            return ApiError.Unauthorized("The token is not valid for any project.");
         });
         return group;
     }
@@ -42,7 +46,7 @@ public static class ProjectAuthentication
         if (http.Items.TryGetValue(typeof(Caller), out var known)) return known as Caller;
         var allowPublicKey = http.GetEndpoint()?.Metadata.GetMetadata<Policy>()?.AllowPublicKey ?? false;
         var store = http.RequestServices.GetRequiredService<ProjectStore>();
-        var credential = BearerCredential(http.Request.Headers.Authorization.ToString());
+        var credential = BearerToken.From(http.Request.Headers.Authorization.ToString());
         var project = credential switch
         {
             null => null,
@@ -53,13 +57,5 @@ public static class ProjectAuthentication
         var caller = project is null ? null : new Caller(project);
         http.Items[typeof(Caller)] = caller;
         return caller;
-    }
-
-    private static string? BearerCredential(string header)
-    {
-        const string scheme = "Bearer ";
-        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)) return null;
-        var value = header[scheme.Length..].Trim();
-        return value.Length == 0 ? null : value;
     }
 }

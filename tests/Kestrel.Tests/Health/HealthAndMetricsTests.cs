@@ -26,8 +26,15 @@ public sealed class HealthAndMetricsTests
         using (await project.PostEventAsync(Events.Message("x"), token: "kst_" + new string('B', 43))) { }
 
         using (var anonymous = await server.Http.GetAsync("/metrics")) Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        foreach (var wrong in (string[])[token + "x", token[..^1], "", project.Token])
+        {
+            using var wrongRequest = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+            wrongRequest.Headers.TryAddWithoutValidation("Authorization", "Bearer " + wrong);
+            using var refused = await server.Http.SendAsync(wrongRequest);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
         using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.TryAddWithoutValidation("Authorization", "bearer " + token); // the scheme is case-insensitive
         using var response = await server.Http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -28,6 +28,17 @@ public sealed class BadInputTests : IAsyncLifetime
         var error = JsonDocument.Parse(body).RootElement.GetProperty("error").GetString()!;
         Assert.Contains(errorContains, error, StringComparison.OrdinalIgnoreCase);
         Assert.Empty(await project.IssuesAsync());
+        Assert.Equal(0L, StoredEvents());
+    }
+
+    private long StoredEvents()
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source={Path.Combine(server.DataDirectory, "kestrel.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM events";
+        return (long)command.ExecuteScalar()!;
     }
 
     private Task<HttpResponseMessage> Post(HttpContent content, string? token = null) =>
@@ -109,4 +120,25 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task An_unknown_content_encoding_is_400() =>
         await AssertRefused(await Post(Bytes(Encoding.UTF8.GetBytes(Events.Message("x")), "compress")), HttpStatusCode.BadRequest, "not supported");
+
+    [Theory]
+    [InlineData("{\"message\":\"\\udc00 hi\"}")]
+    [InlineData("{\"\\ud800\":1}")]
+    [InlineData("{\"event_id\":\"\\ud800\"}")]
+    [InlineData("{\"message\":\"x\",\"extra\":{\"a\":\"\\uD800\"}}")]
+    [InlineData("[{\"message\":\"fine\"},{\"message\":\"x\",\"tags\":{\"k\":\"\\ude00\\ud83d\"}}]")]
+    public async Task Half_a_surrogate_pair_is_400(string body) =>
+        await AssertRefused(await project.PostEventAsync(body), HttpStatusCode.BadRequest, "surrogate");
+
+    [Fact]
+    public async Task Unknown_paths_and_methods_answer_json_errors()
+    {
+        using var missing = await project.SendAsync(HttpMethod.Get, "/api/nothing-here");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Contains("/api/nothing-here", JsonDocument.Parse(await missing.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+
+        using var wrongMethod = await project.SendAsync(HttpMethod.Delete, "/api/events");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, wrongMethod.StatusCode);
+        Assert.Contains("DELETE", JsonDocument.Parse(await wrongMethod.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+    }
 }

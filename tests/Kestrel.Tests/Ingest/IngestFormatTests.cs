@@ -50,12 +50,16 @@ public sealed class IngestFormatTests
     }
 
     [Fact]
-    public async Task The_public_key_cannot_read_issues()
+    public async Task The_public_key_cannot_read_issues_it_is_403()
     {
         await using var server = await KestrelServer.StartAsync();
         var project = await server.CreateProjectAsync();
         using var response = await project.SendAsync(HttpMethod.Get, "/api/issues", token: project.PublicKey);
-        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("public key", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+
+        using var unknownKey = await project.SendAsync(HttpMethod.Get, "/api/issues", token: new string('a', 32));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, unknownKey.StatusCode);
     }
 
     [Fact]
@@ -115,5 +119,22 @@ public sealed class IngestFormatTests
         Assert.Equal(100, crumbs.GetArrayLength());
         Assert.Equal("crumb 299", crumbs[99].GetProperty("message").GetString());
         Assert.Equal(16 * 1024, e.GetProperty("extra").GetProperty("long_text").GetString()!.Length);
+    }
+
+    [Fact]
+    public async Task Events_as_deep_as_ingest_allows_and_valid_surrogate_pairs_read_back_through_the_api()
+    {
+        await using var server = await KestrelServer.StartAsync();
+        var project = await server.CreateProjectAsync();
+        // 64 levels in all: root, breadcrumbs list (re-written as {"values": [...]}, one level more), crumb, data, 60 lists.
+        var nested = new string('[', 60) + new string(']', 60);
+        await project.IngestAsync("{\"message\":\"deep \\ud83d\\ude00\",\"breadcrumbs\":[{\"data\":" + nested + "}]}");
+
+        var issue = Assert.Single(await project.IssuesAsync());
+        Assert.Equal("deep \U0001F600", issue.GetProperty("title").GetString());
+        var e = (await project.GetJsonAsync($"/api/issues/{issue.GetProperty("id")}/events")).GetProperty("events")[0].GetProperty("event");
+        var depth = 0;
+        for (var level = e.GetProperty("breadcrumbs").GetProperty("values")[0].GetProperty("data"); level.ValueKind == JsonValueKind.Array && level.GetArrayLength() > 0; level = level[0]) depth++;
+        Assert.Equal(59, depth); // the innermost list is empty
     }
 }

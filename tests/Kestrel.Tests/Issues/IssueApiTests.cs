@@ -78,6 +78,8 @@ public sealed class IssueApiTests
         Assert.Empty(await project.IssuesAsync("?query=%25")); // % is literal, not a wildcard
         Assert.Equal(2, (await project.IssuesAsync("?since=2000-01-01T00:00:00Z")).Length);
         Assert.Empty(await project.IssuesAsync("?since=2999-01-01T00:00:00Z"));
+        Assert.Empty(await project.IssuesAsync("?since=2999-01-01T00:00:00.5%2B02:00"));
+        Assert.Equal(2, (await project.IssuesAsync("?since=2000-01-01")).Length);
     }
 
     [Theory]
@@ -85,6 +87,7 @@ public sealed class IssueApiTests
     [InlineData("/api/issues?limit=201", "limit")]
     [InlineData("/api/issues?status=closed", "status")]
     [InlineData("/api/issues?since=yesterday", "since")]
+    [InlineData("/api/issues?since=01/02/2026", "since")]
     [InlineData("/api/issues?cursor=forged", "cursor")]
     public async Task Bad_list_parameters_are_400(string path, string named)
     {

@@ -33,11 +33,34 @@ public sealed class DataDirectoryTests
         var created = Path.Combine(parent.Path, "new", "data");
         await using (await KestrelServer.StartAsync(dataDirectory: created)) { }
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(created));
+        foreach (var file in (string[])["kestrel.db", "kestrel.db-wal", "kestrel.db-shm"])
+        {
+            if (File.Exists(Path.Combine(created, file)))
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(created, file)));
+        }
+        Assert.True(File.Exists(Path.Combine(created, "kestrel.db")));
 
         var existing = Directory.CreateDirectory(Path.Combine(parent.Path, "volume")).FullName;
         File.SetUnixFileMode(existing, (UnixFileMode)0b111_101_101);
         await using (await KestrelServer.StartAsync(dataDirectory: existing)) { }
         Assert.Equal((UnixFileMode)0b111_101_101, File.GetUnixFileMode(existing));
+    }
+
+    [Fact]
+    public async Task KESTREL_ADMIN_PASSWORD_wins_over_an_existing_password_file()
+    {
+        using var data = new TempDirectory();
+        await using (await KestrelServer.StartAsync(dataDirectory: data.Path)) { }
+        var generated = File.ReadAllText(PasswordFile(data.Path)).Trim();
+        await using var server = await KestrelServer.StartAsync(new Dictionary<string, string> { ["KESTREL_ADMIN_PASSWORD"] = "correct-horse-battery" }, data.Path);
+        Assert.Contains("KESTREL_ADMIN_PASSWORD", server.Log);
+        Assert.DoesNotContain(generated, server.Log);
+        Assert.Equal(generated, File.ReadAllText(PasswordFile(data.Path)).Trim()); // left alone, for when the variable goes
+
+        var options = new Kestrel.Platform.KestrelOptions { DataDirectory = data.Path, AdminPassword = "correct-horse-battery" };
+        var secrets = Kestrel.Platform.Secrets.Load(options, new Kestrel.Platform.DataDirectory(options),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        Assert.Equal("correct-horse-battery", secrets.AdminPassword);
     }
 
     [Fact]

@@ -1,0 +1,52 @@
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Data.Sqlite;
+
+namespace Kestrel.Platform;
+
+/// <summary>
+/// Makes every error answer <c>{"error": ...}</c>, including the ones no endpoint wrote: an unknown
+/// route or method, and exceptions. Failures that pass (the database busy, full, or the server
+/// stopping) answer 503 with <c>Retry-After</c>, which SDKs honour by sending again later.
+/// </summary>
+public static class ErrorHandling
+{
+    public static void UseJsonErrors(this WebApplication app)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = context =>
+            {
+                var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+                var (status, message) = Classify(error);
+                if (status == StatusCodes.Status503ServiceUnavailable) context.Response.Headers.RetryAfter = "5";
+                return ApiError.Result(status, message).ExecuteAsync(context);
+            },
+        });
+        app.UseStatusCodePages(context =>
+        {
+            var http = context.HttpContext;
+            var message = http.Response.StatusCode switch
+            {
+                StatusCodes.Status404NotFound => $"There is no {http.Request.Path} here.",
+                StatusCodes.Status405MethodNotAllowed => $"{http.Request.Path} does not take {http.Request.Method}.",
+                StatusCodes.Status413PayloadTooLarge => "The body is too large.",
+                StatusCodes.Status415UnsupportedMediaType => "This content type is not accepted here.",
+                var other => $"The request failed with status {other}.",
+            };
+            return ApiError.Result(http.Response.StatusCode, message).ExecuteAsync(http);
+        });
+    }
+
+    internal static (int Status, string Message) Classify(Exception? error) => error switch
+    {
+        SqliteException { SqliteErrorCode: 5 or 6 } => (503, "The database is busy; retry shortly."),        // SQLITE_BUSY, SQLITE_LOCKED
+        SqliteException { SqliteErrorCode: 13 } => (503, "The server's disk is full; retry later."),           // SQLITE_FULL
+        ChannelClosedException or ServerStoppingException => (503, "The server is shutting down; retry shortly."),
+        BadHttpRequestException bad => (bad.StatusCode, "The request could not be read."),
+        _ => (500, "Something went wrong on the server; it has been logged."),
+    };
+}
+
+/// <summary>Thrown to requests still waiting for the writer when the server stops.</summary>
+public sealed class ServerStoppingException() : Exception("The server is shutting down.");
