@@ -7,6 +7,7 @@ public static class IngestEndpoints
 {
     public static IServiceCollection AddIngest(this IServiceCollection services) => services
         .AddSingleton<IngestMetrics>()
+        .AddSingleton(new BodyBuffers(IngestLimits.MaxBodyBytesInFlight))
         .AddSingleton<RateLimiter>()
         .AddSingleton<EventStore>();
 
@@ -18,22 +19,22 @@ public static class IngestEndpoints
     }
 
     private static async Task<IResult> PostEvents(HttpRequest request, Caller caller, EventStore store, IngestMetrics metrics,
-        RateLimiter rateLimiter, TimeProvider time, CancellationToken cancellationToken)
+        RateLimiter rateLimiter, BodyBuffers buffers, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (body, rejection) = await RequestBodyReader.ReadAsync(request, IngestLimits.MaxBodyBytes, cancellationToken);
-        if (rejection is not null) return Reject(metrics, rejection);
+        var (body, rejection) = await RequestBodyReader.ReadAsync(request, buffers, IngestLimits.MaxBodyBytes, cancellationToken);
+        if (rejection is not null) return Reject(request, metrics, rejection);
 
         var receivedAt = time.GetUtcNow();
         List<PreparedEvent>? events;
         bool isArray;
         using (body!)
             (events, isArray, rejection) = IngestPipeline.Prepare(body!.Memory, receivedAt);
-        if (rejection is not null) return Reject(metrics, rejection);
+        if (rejection is not null) return Reject(request, metrics, rejection);
 
         if (rateLimiter.TryAcquire(caller.ProjectId, events!.Count) is { } retryAfter)
         {
             request.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Reject(metrics, new Rejection(429, "rate_limited", $"This project sent more than its limit of events per minute; retry in {retryAfter} s."));
+            return Reject(request, metrics, new Rejection(429, "rate_limited", $"This project sent more than its limit of events per minute; retry in {retryAfter} s."));
         }
 
         var ids = await store.StoreAsync(caller.ProjectId, events, receivedAt.ToUnixTimeMilliseconds(), cancellationToken);
@@ -41,9 +42,10 @@ public static class IngestEndpoints
         return isArray ? Results.Json(new { ids }, KestrelJson.Options) : Results.Json(new { id = ids[0] }, KestrelJson.Options);
     }
 
-    private static IResult Reject(IngestMetrics metrics, Rejection rejection)
+    private static IResult Reject(HttpRequest request, IngestMetrics metrics, Rejection rejection)
     {
         metrics.Reject(rejection.Reason);
+        if (rejection.Status == StatusCodes.Status503ServiceUnavailable) request.HttpContext.Response.Headers.RetryAfter = "2";
         return ApiError.Result(rejection.Status, rejection.Message);
     }
 }

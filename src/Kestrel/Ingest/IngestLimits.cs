@@ -4,6 +4,7 @@ namespace Kestrel.Ingest;
 public static class IngestLimits
 {
     public const int MaxBodyBytes = 20 * 1024 * 1024;          // per request, compressed and decompressed
+    public const long MaxBodyBytesInFlight = 160L * 1024 * 1024; // all requests' body buffers together; beyond: 503
     public const int MaxEventBytes = 1024 * 1024;              // per event, decompressed JSON
     public const int MaxEventsPerRequest = 100;
     public const int MaxJsonDepth = 64;

@@ -1,15 +1,14 @@
-using System.Buffers;
 using System.IO.Compression;
 using Microsoft.AspNetCore.Http;
 
 namespace Kestrel.Ingest;
 
-/// <summary>A body read into a pooled buffer; return it with <see cref="Dispose"/>.</summary>
-public sealed class PooledBody(byte[] buffer, int length) : IDisposable
+/// <summary>A body read into a buffer from <see cref="BodyBuffers"/>; give it back with <see cref="Dispose"/>.</summary>
+public sealed class PooledBody(BodyBuffers buffers, byte[] buffer, int length) : IDisposable
 {
     public ReadOnlyMemory<byte> Memory => buffer.AsMemory(0, length);
     public int Length => length;
-    public void Dispose() => ArrayPool<byte>.Shared.Return(buffer);
+    public void Dispose() => buffers.Return(buffer);
 }
 
 /// <summary>Why a body was refused, as an HTTP status, a metrics reason and one sentence.</summary>
@@ -21,7 +20,7 @@ public sealed record Rejection(int Status, string Reason, string Message);
 /// </summary>
 public static class RequestBodyReader
 {
-    public static async Task<(PooledBody? Body, Rejection? Rejection)> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    public static async Task<(PooledBody? Body, Rejection? Rejection)> ReadAsync(HttpRequest request, BodyBuffers buffers, int maxBytes, CancellationToken cancellationToken)
     {
         var encoding = request.Headers.ContentEncoding.ToString().Trim().ToLowerInvariant();
         Stream source = request.Body;
@@ -36,7 +35,12 @@ public static class RequestBodyReader
         if (decompressor == Stream.Null)
             return (null, new Rejection(400, "unsupported_encoding", $"Content-Encoding '{encoding}' is not supported; use gzip, deflate or br."));
 
-        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is > 0 and < 1 << 20 && decompressor is null ? (int)request.ContentLength : 16 * 1024);
+        var buffer = buffers.TryRent(request.ContentLength is > 0 and < 1 << 20 && decompressor is null ? (int)request.ContentLength : 16 * 1024);
+        if (buffer is null)
+        {
+            if (decompressor is not null) await decompressor.DisposeAsync();
+            return (null, Busy);
+        }
         var length = 0;
         try
         {
@@ -48,9 +52,14 @@ public static class RequestBodyReader
                     if (length == buffer.Length)
                     {
                         if (length >= maxBytes + 1) break;
-                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxBytes + 1));
+                        var bigger = buffers.TryRent(Math.Min(buffer.Length * 2, maxBytes + 1));
+                        if (bigger is null)
+                        {
+                            buffers.Return(buffer);
+                            return (null, Busy);
+                        }
                         buffer.AsSpan(0, length).CopyTo(bigger);
-                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffers.Return(buffer);
                         buffer = bigger;
                     }
                     var read = await stream.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, maxBytes + 1) - length), cancellationToken);
@@ -62,27 +71,30 @@ public static class RequestBodyReader
         }
         catch (InvalidDataException)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            buffers.Return(buffer);
             return (null, new Rejection(400, "bad_compression", $"The body is not valid {encoding} data."));
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            buffers.Return(buffer);
             return (null, TooLarge(maxBytes));
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            buffers.Return(buffer);
             throw;
         }
 
         if (length > maxBytes)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            buffers.Return(buffer);
             return (null, TooLarge(maxBytes));
         }
-        return (new PooledBody(buffer, length), null);
+        return (new PooledBody(buffers, buffer, length), null);
     }
+
+    private static readonly Rejection Busy =
+        new(503, "busy", "The server is receiving too much data at once; retry shortly.");
 
     private static Rejection TooLarge(int maxBytes) =>
         new(413, "too_large", $"The body is larger than {maxBytes / (1024 * 1024)} MiB after decompression.");
