@@ -10,7 +10,8 @@ public sealed class Database
 {
     private readonly string connectionString;
 
-    public Database(KestrelOptions options)
+    /// <param name="busyTimeoutSeconds">how long a statement waits for another writer's lock before SQLITE_BUSY</param>
+    public Database(KestrelOptions options, int busyTimeoutSeconds = 10)
     {
         Path = System.IO.Path.GetFullPath(options.DatabasePath);
         connectionString = new SqliteConnectionStringBuilder
@@ -20,7 +21,7 @@ public sealed class Database
             Pooling = true,
             // Microsoft.Data.Sqlite retries SQLITE_BUSY for this long, which covers a CLI command
             // writing while the server runs.
-            DefaultTimeout = 10,
+            DefaultTimeout = busyTimeoutSeconds,
         }.ToString();
     }
 

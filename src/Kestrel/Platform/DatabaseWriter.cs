@@ -113,6 +113,15 @@ public sealed class DatabaseWriter : BackgroundService
             foreach (var job in batch) job.Execute(session);
             session.Commit();
         }
+        catch (Exception e) when (IsDatabaseWide(e))
+        {
+            // Busy, full or broken: every job would fail the same way, and retrying one by one would
+            // make each wait out the busy timeout again. The whole batch fails now; callers may retry.
+            logger.LogError("A batch of {Count} writes failed: {Message}", batch.Count, e.Message);
+            session.Rollback();
+            foreach (var job in batch) job.Fail(e);
+            return true;
+        }
         catch (Exception e)
         {
             logger.LogDebug(e, "A batch of {Count} writes failed; running them one by one", batch.Count);
@@ -125,6 +134,9 @@ public sealed class DatabaseWriter : BackgroundService
         foreach (var job in batch) job.Complete();
         return true;
     }
+
+    /// <summary>Failures of the database rather than of one job: busy, locked, I/O error, corrupt, full.</summary>
+    private static bool IsDatabaseWide(Exception e) => e is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 11 or 13 or 26 };
 
     /// <summary>Each job in its own transaction, so one bad job fails alone.</summary>
     private void CommitOneByOne(WriterSession session, List<IWriteJob> batch)
@@ -139,7 +151,7 @@ public sealed class DatabaseWriter : BackgroundService
             }
             catch (Exception e)
             {
-                if (e is SqliteException { SqliteErrorCode: 13 /* SQLITE_FULL */ }) logger.LogError(e, "The disk is full; a write was rolled back");
+                if (IsDatabaseWide(e)) logger.LogError("A write failed: {Message}", e.Message);
                 session.Rollback();
                 job.Fail(e);
                 continue;

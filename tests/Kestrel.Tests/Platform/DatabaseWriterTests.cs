@@ -152,4 +152,27 @@ public sealed class DatabaseWriterTests : IDisposable
         Assert.Equal(2L, connection.ExecuteScalar<long>("PRAGMA synchronous")); // 2 = FULL
         Assert.Equal("wal", connection.ExecuteScalar<string>("PRAGMA journal_mode"));
     }
+
+    [Fact]
+    public async Task When_another_program_holds_the_write_lock_the_whole_batch_fails_once_with_busy()
+    {
+        var options = new KestrelOptions { DataDirectory = directory.Path };
+        using var impatient = new DatabaseWriter(new Database(options, busyTimeoutSeconds: 1), options, NullLogger<DatabaseWriter>.Instance);
+        var impatientStore = new EventStore(impatient);
+        using var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database.Path};Pooling=False");
+        other.Open();
+        other.Execute("BEGIN IMMEDIATE");
+
+        var stores = Enumerable.Range(1, 3)
+            .Select(n => impatientStore.StoreAsync(projectId, [Error("Locked", Id(n))], 1_728_000_000_000, CancellationToken.None))
+            .ToList();
+        await impatient.StartAsync(CancellationToken.None);
+        foreach (var store in stores)
+            Assert.Equal(5, (await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => store)).SqliteErrorCode);
+        Assert.Equal(0, impatient.RetriedBatches);
+
+        other.Execute("ROLLBACK");
+        await impatientStore.StoreAsync(projectId, [Error("Locked", Id(4))], 1_728_000_000_000, CancellationToken.None);
+        await impatient.StopAsync(CancellationToken.None);
+    }
 }
