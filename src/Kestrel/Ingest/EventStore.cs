@@ -53,7 +53,7 @@ public sealed class EventStore(DatabaseWriter writer)
         var ids = new string[events.Count];
         // Issue id → events stored and the level of the last one: one count update per issue per request.
         var counted = new Dictionary<long, (int Count, string Level)>();
-        List<long>? created = null;
+        List<(long Id, string Fingerprint)>? created = null;
 
         for (var i = 0; i < events.Count; i++)
         {
@@ -99,11 +99,11 @@ public sealed class EventStore(DatabaseWriter writer)
 
         // An issue made for an event that turned out to be a resend (possible only when grouping
         // changed since it was first stored) would show with no events: take it back.
-        if (created is not null) DeleteUnused(session, issueIds, projectId, events, created, counted);
+        if (created is not null) DeleteUnused(session, issueIds, projectId, created, counted);
         return ids;
     }
 
-    private static long FindOrCreateIssue(WriterSession session, long projectId, PreparedEvent e, long now, ref List<long>? created)
+    private static long FindOrCreateIssue(WriterSession session, long projectId, PreparedEvent e, long now, ref List<(long Id, string Fingerprint)>? created)
     {
         var group = e.Group;
         var find = session.Command(FindIssueSql, "$project", "$fingerprint");
@@ -121,20 +121,20 @@ public sealed class EventStore(DatabaseWriter writer)
         create.Parameters[6].Value = e.Level;
         create.Parameters[7].Value = now;
         var id = (long)create.ExecuteScalar()!;
-        (created ??= []).Add(id);
+        (created ??= []).Add((id, group.Fingerprint));
         return id;
     }
 
-    private static void DeleteUnused(WriterSession session, IssueIdCache issueIds, long projectId, IReadOnlyList<PreparedEvent> events,
-        List<long> created, Dictionary<long, (int Count, string Level)> counted)
+    private static void DeleteUnused(WriterSession session, IssueIdCache issueIds, long projectId,
+        List<(long Id, string Fingerprint)> created, Dictionary<long, (int Count, string Level)> counted)
     {
-        foreach (var issueId in created)
+        foreach (var (issueId, fingerprint) in created)
         {
             if (counted.ContainsKey(issueId)) continue;
             var delete = session.Command(DeleteIssueSql, "$issue");
             delete.Parameters[0].Value = issueId;
             delete.ExecuteNonQuery();
-            foreach (var e in events) issueIds.Remove(projectId, e.Group.Fingerprint, issueId);
+            issueIds.Remove(projectId, fingerprint);
         }
     }
 }

@@ -32,10 +32,8 @@ public static class IngestEndpoints
         if (rejection is not null) return Reject(request, metrics, rejection);
 
         if (rateLimiter.TryAcquire(caller.ProjectId, events!.Count) is { } retryAfter)
-        {
-            request.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Reject(request, metrics, new Rejection(429, "rate_limited", $"This project sent more than its limit of events per minute; retry in {retryAfter} s."));
-        }
+            return Reject(request, metrics, new Rejection(429, "rate_limited",
+                $"This project sent more than its limit of events per minute; retry in {retryAfter} s.", retryAfter));
 
         var ids = await store.StoreAsync(caller.ProjectId, events, receivedAt.ToUnixTimeMilliseconds(), cancellationToken);
         metrics.Accept(ids.Length);
@@ -45,7 +43,8 @@ public static class IngestEndpoints
     private static IResult Reject(HttpRequest request, IngestMetrics metrics, Rejection rejection)
     {
         metrics.Reject(rejection.Reason);
-        if (rejection.Status == StatusCodes.Status503ServiceUnavailable) request.HttpContext.Response.Headers.RetryAfter = "2";
+        if (rejection.RetryAfterSeconds is { } seconds)
+            request.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return ApiError.Result(rejection.Status, rejection.Message);
     }
 }

@@ -4,9 +4,9 @@ namespace Kestrel.Ingest;
 
 /// <summary>
 /// Fingerprint → issue id, kept by the writer so that storing an event into a known issue is a plain
-/// update by primary key. Issues are never deleted while the server runs (retention keeps them), so
-/// an entry stays true; after a rollback the writer forgets everything, since ids made in the rolled
-/// back transaction are gone.
+/// update by primary key. An entry can go stale only if its issue is deleted: the store removes what it
+/// deletes itself, a rollback makes the writer forget everything (ids made in the rolled-back
+/// transaction are gone), and an update that finds no row rolls back too.
 /// </summary>
 public sealed class IssueIdCache : IWriterMemo
 {
@@ -23,10 +23,7 @@ public sealed class IssueIdCache : IWriterMemo
         ids[(projectId, fingerprint)] = issueId;
     }
 
-    public void Remove(long projectId, string fingerprint, long issueId)
-    {
-        if (ids.TryGetValue((projectId, fingerprint), out var known) && known == issueId) ids.Remove((projectId, fingerprint));
-    }
+    public void Remove(long projectId, string fingerprint) => ids.Remove((projectId, fingerprint));
 
     public void Forget() => ids.Clear();
 }

@@ -11,8 +11,9 @@ public sealed class PooledBody(BodyBuffers buffers, byte[] buffer, int length) :
     public void Dispose() => buffers.Return(buffer);
 }
 
-/// <summary>Why a body was refused, as an HTTP status, a metrics reason and one sentence.</summary>
-public sealed record Rejection(int Status, string Reason, string Message);
+/// <summary>Why a body was refused, as an HTTP status, a metrics reason, one sentence and, when
+/// sending again later may work, the seconds to wait (the <c>Retry-After</c> header).</summary>
+public sealed record Rejection(int Status, string Reason, string Message, int? RetryAfterSeconds = null);
 
 /// <summary>
 /// Reads a request body, decompressing gzip, deflate (zlib) or br, and counting decompressed bytes as
@@ -94,7 +95,7 @@ public static class RequestBodyReader
     }
 
     private static readonly Rejection Busy =
-        new(503, "busy", "The server is receiving too much data at once; retry shortly.");
+        new(503, "busy", "The server is receiving too much data at once; retry shortly.", RetryAfterSeconds: 2);
 
     private static Rejection TooLarge(int maxBytes) =>
         new(413, "too_large", $"The body is larger than {maxBytes / (1024 * 1024)} MiB after decompression.");
