@@ -76,6 +76,7 @@ public static class ServeCommand
         app.MapHealth();
         app.MapMetrics();
         app.MapIngest();
+        app.MapSentryIngest();
         app.MapIssues();
         return app;
     }
