@@ -3,6 +3,7 @@ using Kestrel.Ingest;
 using Kestrel.Issues;
 using Kestrel.Platform;
 using Kestrel.Projects;
+using Kestrel.Retention;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -66,7 +67,9 @@ public static class ServeCommand
             .AddHostedService(s => s.GetRequiredService<MemoryTrimmer>())
             .AddSingleton(s => Secrets.Load(options, new DataDirectory(options), s.GetRequiredService<ILogger<Secrets>>()))
             .AddSingleton<ProjectStore>()
+            .AddSingleton<DiskGuard>()
             .AddIngest()
+            .AddRetention()
             .AddIssues();
 
         var app = builder.Build();
