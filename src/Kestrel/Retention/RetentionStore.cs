@@ -29,11 +29,7 @@ public sealed class RetentionStore(Database database, DatabaseWriter writer)
             var delete = session.Command(DeleteOldEventsSql, "$batch", "$cutoff");
             delete.Parameters[0].Value = BatchSize;
             delete.Parameters[1].Value = cutoffMs;
-            var deleted = new List<(long Project, string EventId)>();
-            using (var reader = delete.ExecuteReader())
-                while (reader.Read()) deleted.Add((reader.GetInt64(0), reader.GetString(1)));
-            DeleteFeedback(session, deleted);
-            return deleted.Count;
+            return DeleteWithFeedback(session, delete);
         }, cancellationToken);
 
     /// <summary>Issues storing more than <paramref name="cap"/> events, read off the writer through the issue index.</summary>
@@ -62,12 +58,18 @@ public sealed class RetentionStore(Database database, DatabaseWriter writer)
             trim.Parameters[0].Value = issueId;
             trim.Parameters[1].Value = Math.Max(1, cap - 1);
             trim.Parameters[2].Value = BatchSize;
-            var deleted = new List<(long Project, string EventId)>();
-            using (var reader = trim.ExecuteReader())
-                while (reader.Read()) deleted.Add((reader.GetInt64(0), reader.GetString(1)));
-            DeleteFeedback(session, deleted);
-            return deleted.Count;
+            return DeleteWithFeedback(session, trim);
         }, cancellationToken);
+
+    /// <summary>Runs a DELETE … RETURNING project_id, event_id, then deletes those events' feedback; returns the events deleted.</summary>
+    private static int DeleteWithFeedback(WriterSession session, Microsoft.Data.Sqlite.SqliteCommand delete)
+    {
+        var deleted = new List<(long Project, string EventId)>();
+        using (var reader = delete.ExecuteReader())
+            while (reader.Read()) deleted.Add((reader.GetInt64(0), reader.GetString(1)));
+        DeleteFeedback(session, deleted);
+        return deleted.Count;
+    }
 
     private static void DeleteFeedback(WriterSession session, List<(long Project, string EventId)> deleted)
     {
