@@ -1,6 +1,7 @@
 using Kestrel.Health;
 using Kestrel.Ingest;
 using Kestrel.Issues;
+using Kestrel.Mcp;
 using Kestrel.Platform;
 using Kestrel.Projects;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -67,7 +68,8 @@ public static class ServeCommand
             .AddSingleton(s => Secrets.Load(options, new DataDirectory(options), s.GetRequiredService<ILogger<Secrets>>()))
             .AddSingleton<ProjectStore>()
             .AddIngest()
-            .AddIssues();
+            .AddIssues()
+            .AddMcpHttp();
 
         var app = builder.Build();
         app.Services.GetRequiredService<Secrets>(); // generate and log the admin password at start, not on first use
@@ -77,6 +79,7 @@ public static class ServeCommand
         app.MapMetrics();
         app.MapIngest();
         app.MapIssues();
+        app.MapMcpHttp();
         return app;
     }
 }
