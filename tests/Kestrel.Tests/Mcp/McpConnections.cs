@@ -46,6 +46,14 @@ public static class McpConnections
         return await McpClient.CreateAsync(transport, cancellationToken: timeout.Token);
     }
 
+    /// <summary>"stdio" (a <c>kestrel mcp</c> process on the server's data directory) or "http" (the server's /mcp).</summary>
+    public static Task<McpClient> ConnectAsync(string transport, TestProject project) => transport switch
+    {
+        "stdio" => StdioAsync(project.Server.DataDirectory, project.Token),
+        "http" => HttpAsync(project.Server, project.Token),
+        _ => throw new ArgumentException("unknown transport " + transport, nameof(transport)),
+    };
+
     public static async Task<CallToolResult> CallAsync(this McpClient client, string tool, object? arguments = null)
     {
         var dictionary = arguments is null
