@@ -20,5 +20,6 @@ public static class ToolResults
     public static CallToolResult UnknownIssue(long issueId) =>
         Error($"issue_id {issueId} is not an issue of this project. Use an id from list_errors.");
 
-    public static CallToolResult NoProject => Error("This call carries no valid project token.");
+    public static CallToolResult NoProject =>
+        Error("The project token of this connection is not valid (any more; it may have been rotated). Reconnect with the project's current token.");
 }
