@@ -1,4 +1,5 @@
 using Kestrel.Tests.Support;
+using Microsoft.Data.Sqlite;
 
 namespace Kestrel.Tests.Mcp;
 
@@ -58,5 +59,25 @@ public sealed class McpConcurrencyTests
         var fromHttp = await stdio.CallOkAsync("get_error", new { issue_id = ids[13], event_limit = 1 });
         Assert.Equal("http " + ids[13], fromHttp.GetProperty("issue").GetProperty("ignoreReason").GetString());
         Assert.Equal(40, (await project.IssuesAsync("?limit=200")).Length);
+    }
+
+    [Fact]
+    public async Task A_write_lock_held_past_the_busy_timeout_gives_a_tool_error_and_reads_go_on()
+    {
+        await using var server = await KestrelServer.StartAsync();
+        var project = await server.CreateProjectAsync();
+        await project.IngestAsync(Events.Exception("LockedError", "x"));
+        var id = (await project.IssuesAsync()).Single().GetProperty("id").GetInt64();
+        await using var stdio = await McpConnections.StdioAsync(server.DataDirectory, project.Token);
+
+        // Another process's write transaction (here the test's own connection) holds the lock throughout.
+        using (var holder = new SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "kestrel.db")}"))
+        {
+            holder.Open();
+            using var transaction = holder.BeginTransaction(deferred: false);
+            Assert.Equal("The database is busy; retry shortly.", await stdio.CallErrorAsync("mark_resolved", new { issue_id = id, commit_sha = "abcdef0" }));
+            Assert.Single((await stdio.CallOkAsync("list_errors")).GetProperty("issues").EnumerateArray()); // WAL: reads are not blocked
+        }
+        Assert.Equal("resolved", (await stdio.CallOkAsync("mark_resolved", new { issue_id = id, commit_sha = "abcdef0" })).GetProperty("status").GetString());
     }
 }

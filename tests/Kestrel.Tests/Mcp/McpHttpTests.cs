@@ -53,6 +53,12 @@ public sealed class McpHttpTests
             }
         }
 
+        // Before routing's own answers too: a body that is not JSON, another method.
+        using (var noContentType = await server.Http.PostAsync("/mcp", new ByteArrayContent("{}"u8.ToArray())))
+            Assert.Equal(HttpStatusCode.Unauthorized, noContentType.StatusCode);
+        using (var get = await server.Http.GetAsync("/mcp"))
+            Assert.Equal(HttpStatusCode.Unauthorized, get.StatusCode);
+
         // The same requests with the token are answered.
         using (var ok = await PostAsync(server, Initialize, "Bearer " + project.Token))
             Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
