@@ -5,6 +5,14 @@ set -euo pipefail
 missing=()
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 
+# --- MCP (issue 6): the official TypeScript MCP client for tests/Kestrel.Tests/Mcp, with the machine's Node.js ---
+mcp_client="$(dirname "$0")/../tests/clients/mcp-typescript"
+if [ "$mcp_client/package-lock.json" -nt "$mcp_client/node_modules/.package-lock.json" ]; then
+  echo "install-test-deps: installing the TypeScript MCP client (npm ci)"
+  (cd "$mcp_client" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# --- end MCP ---
+
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
