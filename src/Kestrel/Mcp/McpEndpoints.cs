@@ -56,7 +56,8 @@ public static class McpEndpoints
     public static IServiceCollection AddMcpHttp(this IServiceCollection services)
     {
         services.AddMcpTools().WithHttpTransport(options => options.Stateless = true);
-        return services;
+        // The SDK logs three lines per call at Information; the server's log keeps to what needs attention.
+        return services.AddLogging(logging => logging.AddFilter("ModelContextProtocol", LogLevel.Warning));
     }
 
     public static void MapMcpHttp(this WebApplication app)
