@@ -1,6 +1,7 @@
 using Kestrel.Health;
 using Kestrel.Ingest;
 using Kestrel.Issues;
+using Kestrel.Mcp;
 using Kestrel.Platform;
 using Kestrel.Projects;
 using Kestrel.Retention;
@@ -70,7 +71,8 @@ public static class ServeCommand
             .AddSingleton<DiskGuard>()
             .AddIngest()
             .AddRetention()
-            .AddIssues();
+            .AddIssues()
+            .AddMcpHttp();
 
         var app = builder.Build();
         app.Services.GetRequiredService<Secrets>(); // generate and log the admin password at start, not on first use
@@ -81,6 +83,7 @@ public static class ServeCommand
         app.MapIngest();
         app.MapSentryIngest();
         app.MapIssues();
+        app.MapMcpHttp();
         return app;
     }
 }

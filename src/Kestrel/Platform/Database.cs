@@ -12,12 +12,18 @@ public sealed class Database
 
     /// <param name="busyTimeoutSeconds">how long a statement waits for another writer's lock before SQLITE_BUSY</param>
     public Database(KestrelOptions options, int busyTimeoutSeconds = 10)
+        : this(options.DatabasePath, SqliteOpenMode.ReadWriteCreate, busyTimeoutSeconds)
     {
-        Path = System.IO.Path.GetFullPath(options.DatabasePath);
+    }
+
+    /// <param name="mode">ReadWrite for a command that must find an existing database rather than make an empty one</param>
+    public Database(string path, SqliteOpenMode mode, int busyTimeoutSeconds = 10)
+    {
+        Path = System.IO.Path.GetFullPath(path);
         connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            Mode = mode,
             Pooling = true,
             // Microsoft.Data.Sqlite retries SQLITE_BUSY for this long, which covers a CLI command
             // writing while the server runs.
