@@ -13,7 +13,7 @@ public static class IssueEndpoints
 
     public static void MapIssues(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/issues").RequireProject(allowPublicKey: false);
+        var group = app.MapGroup("/api/issues").RequireProject(allowPublicKey: false, allowAdminSession: true);
         group.MapGet("", List);
         group.MapGet("/{id:long}", Get);
         group.MapGet("/{id:long}/events", Events);
@@ -59,15 +59,9 @@ public static class IssueEndpoints
         {
             return ApiError.BadRequest("The body must be a JSON object such as {\"status\": \"resolved\", \"commit_sha\": \"a1b2c3d\"}.");
         }
-        if (body?.Status is not { } status || !Statuses.Contains(status))
-            return ApiError.BadRequest("status is required and must be open, resolved or ignored.");
-        if (body.CommitSha is { } sha && (sha.Length is < 7 or > 64 || !sha.All(char.IsAsciiHexDigit)))
-            return ApiError.BadRequest("commit_sha must be 7 to 64 hexadecimal characters.");
-        if (body.Note is { Length: > 2000 } || body.Reason is { Length: > 2000 })
-            return ApiError.BadRequest("note and reason must be at most 2000 characters.");
-
-        var change = new StatusChange(status, body.CommitSha?.ToLowerInvariant(), body.Note, body.Reason);
-        var issue = await store.ChangeStatusAsync(caller.ProjectId, id, change, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        if (StatusChange.TryCreate(body?.Status, body?.CommitSha, body?.Note, body?.Reason, out var change) is { } error)
+            return ApiError.BadRequest(error);
+        var issue = await store.ChangeStatusAsync(caller.ProjectId, id, change!, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
         return issue is null ? IssueNotFound(id) : Results.Json(issue, KestrelJson.Options);
     }
 

@@ -33,4 +33,20 @@ public sealed record EventPage(IReadOnlyList<EventView> Events, string? NextCurs
 public sealed record IssueQuery(string? Status, DateTimeOffset? Since, string? Query, int Limit, string? Cursor);
 
 /// <summary>A status change: resolved (with optional commit and note), ignored (with optional reason) or open.</summary>
-public sealed record StatusChange(string Status, string? CommitSha, string? Note, string? Reason);
+public sealed record StatusChange(string Status, string? CommitSha, string? Note, string? Reason)
+{
+    public static readonly string[] Statuses = ["open", "resolved", "ignored"];
+
+    /// <summary>Checks a change as the API and the web UI receive it.</summary>
+    /// <returns>null and the change, or a one-sentence error and no change</returns>
+    public static string? TryCreate(string? status, string? commitSha, string? note, string? reason, out StatusChange? change)
+    {
+        change = null;
+        if (status is null || !Statuses.Contains(status)) return "status is required and must be open, resolved or ignored.";
+        if (commitSha is not null && (commitSha.Length is < 7 or > 64 || !commitSha.All(char.IsAsciiHexDigit)))
+            return "commit_sha must be 7 to 64 hexadecimal characters.";
+        if (note is { Length: > 2000 } || reason is { Length: > 2000 }) return "note and reason must be at most 2000 characters.";
+        change = new StatusChange(status, commitSha?.ToLowerInvariant(), note, reason);
+        return null;
+    }
+}
