@@ -5,6 +5,10 @@ set -euo pipefail
 missing=()
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 
+# Web UI tests (tests/Kestrel.Tests/Web): Playwright drives Debian's Chromium at this path; Playwright's
+# own browser download is never used. Its driver (node) ships inside the Microsoft.Playwright NuGet package.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -26,7 +26,12 @@ public static class AssetFiles
                 using var copy = new MemoryStream();
                 stream.CopyTo(copy);
                 var bytes = copy.ToArray();
-                var type = n.EndsWith(".css", StringComparison.Ordinal) ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8";
+                var type = Path.GetExtension(n) switch
+                {
+                    ".css" => "text/css; charset=utf-8",
+                    ".svg" => "image/svg+xml",
+                    _ => "text/javascript; charset=utf-8",
+                };
                 return new Asset(bytes, type, Convert.ToHexStringLower(SHA256.HashData(bytes))[..12]);
             });
     }
