@@ -27,7 +27,9 @@ public sealed partial class ChildServer : IAsyncDisposable
     public string? Token { get; private set; }
     public ProcessMonitor Monitor { get; }
 
-    public static async Task<ChildServer> StartKestrelAsync(string serverDirectory, string dataRoot, IReadOnlyDictionary<string, string> environment)
+    /// <param name="fill">given kestrel.db (migrated, with the project) and the project id before the server starts</param>
+    public static async Task<ChildServer> StartKestrelAsync(string serverDirectory, string dataRoot, IReadOnlyDictionary<string, string> environment,
+        Action<string, long>? fill = null)
     {
         var data = Directory.CreateDirectory(Path.Combine(dataRoot, $"kestrel-bench-{Guid.NewGuid():N}"[..21])).FullName;
         var env = new Dictionary<string, string>(environment)
@@ -39,6 +41,7 @@ public sealed partial class ChildServer : IAsyncDisposable
         var executable = Path.Combine(serverDirectory, "kestrel");
         var created = await RunToEndAsync(executable, ["project", "create", "bench", "--json"], env);
         var token = JsonDocument.Parse(created).RootElement.GetProperty("token").GetString();
+        fill?.Invoke(Path.Combine(data, "kestrel.db"), JsonDocument.Parse(created).RootElement.GetProperty("id").GetInt64());
         var server = await StartAsync(executable, ["serve"], env, data, workingDirectory: serverDirectory);
         server.Token = token;
         return server;

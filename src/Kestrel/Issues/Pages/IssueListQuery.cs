@@ -30,9 +30,8 @@ public sealed class IssueListQuery(Database database)
 
     public IssueList Run(long projectId, IssueListFilter filter, DateTimeOffset now)
     {
-        var column = Sorts[filter.Sort];
         var after = Cursor.Decode(filter.Cursor, 2);
-        var search = string.IsNullOrEmpty(filter.Search) ? "" : " AND (i.title LIKE @like ESCAPE '\\' OR i.culprit LIKE @like ESCAPE '\\')";
+        var search = !string.IsNullOrEmpty(filter.Search);
         var parameters = new
         {
             projectId,
@@ -43,9 +42,7 @@ public sealed class IssueListQuery(Database database)
             take = PageSize + 1,
         };
         using var connection = database.Open();
-        var rows = connection.Query<IssueRow>(IssueStore.Select + " WHERE i.project_id = @projectId AND i.status = @status" + search
-            + (after is null ? "" : $" AND ({column} < @afterKey OR ({column} = @afterKey AND i.id < @afterId))")
-            + $" ORDER BY {column} DESC, i.id DESC LIMIT @take", parameters).AsList();
+        var rows = connection.Query<IssueRow>(PageSql(filter.Sort, search, after is not null), parameters).AsList();
         string? next = null;
         if (rows.Count > PageSize)
         {
@@ -53,11 +50,24 @@ public sealed class IssueListQuery(Database database)
             next = Cursor.Encode(filter.Sort switch { "first_seen" => last.FirstSeen, "events" => last.EventCount, _ => last.LastSeen }, last.Id);
             rows.RemoveAt(PageSize);
         }
-        var counts = connection.Query<(string Status, long Count)>(
-            "SELECT i.status, COUNT(*) FROM issues i WHERE i.project_id = @projectId" + search + " GROUP BY i.status", parameters)
+        var counts = connection.Query<(string Status, long Count)>(CountSql(search), parameters)
             .ToDictionary(r => r.Status, r => r.Count);
         return new IssueList(rows, counts, Hourly(connection, rows.Select(r => r.Id).ToArray(), now, 24), next);
     }
+
+    private const string SearchCondition = " AND (i.title LIKE @like ESCAPE '\\' OR i.culprit LIKE @like ESCAPE '\\')";
+
+    /// <summary>One page of one status in one sort order, after the cursor's (key, id) when there is one.</summary>
+    internal static string PageSql(string sort, bool search, bool afterCursor)
+    {
+        var column = Sorts[sort];
+        return IssueStore.Select + " WHERE i.project_id = @projectId AND i.status = @status" + (search ? SearchCondition : "")
+            + (afterCursor ? $" AND ({column} < @afterKey OR ({column} = @afterKey AND i.id < @afterId))" : "")
+            + $" ORDER BY {column} DESC, i.id DESC LIMIT @take";
+    }
+
+    internal static string CountSql(bool search) =>
+        "SELECT i.status, COUNT(*) FROM issues i WHERE i.project_id = @projectId" + (search ? SearchCondition : "") + " GROUP BY i.status";
 
     /// <summary>Events per hour of the last <paramref name="hours"/> hours (the current hour last) for each issue.</summary>
     internal static Dictionary<long, long[]> Hourly(Microsoft.Data.Sqlite.SqliteConnection connection, long[] issueIds, DateTimeOffset now, int hours)

@@ -6,6 +6,10 @@ CREATE TABLE admin_sessions (
     expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 
--- The issue list shows one status of one project at a time: without the status in the index, a
--- project with many resolved issues made the Open tab walk past all of them.
+-- The web UI's issue list shows one status of one project at a time, sorted by last seen, first seen
+-- or events, a page at a time (keyset). One index per sort lets SQLite read a page straight off the
+-- index instead of sorting every issue of the project for each page. first_seen never changes after
+-- the issue is made; last_seen and event_count change with each request's count update anyway.
 CREATE INDEX issues_by_status_last_seen ON issues (project_id, status, last_seen DESC, id DESC);
+CREATE INDEX issues_by_status_first_seen ON issues (project_id, status, first_seen DESC, id DESC);
+CREATE INDEX issues_by_status_events ON issues (project_id, status, event_count DESC, id DESC);
