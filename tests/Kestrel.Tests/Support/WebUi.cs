@@ -34,13 +34,14 @@ public sealed class WebUi : IAsyncDisposable
     public IBrowserContext Context { get; }
     public IPage Page { get; }
 
-    public static async Task<WebUi> StartAsync(BrowserFixture browser, int width = 1280, int height = 900)
+    public static async Task<WebUi> StartAsync(BrowserFixture browser, int width = 1280, int height = 900, bool dark = false)
     {
         var server = await KestrelServer.StartAsync(new Dictionary<string, string> { ["KESTREL_ADMIN_PASSWORD"] = Password });
         var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = server.Address.ToString().TrimEnd('/'),
             ViewportSize = new ViewportSize { Width = width, Height = height },
+            ColorScheme = dark ? ColorScheme.Dark : ColorScheme.Light,
         });
         context.SetDefaultTimeout(15_000);
         return new WebUi(server, context, await context.NewPageAsync());

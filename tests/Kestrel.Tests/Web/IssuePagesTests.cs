@@ -142,4 +142,31 @@ public sealed class IssuePagesTests(BrowserFixture browser)
         Assert.Equal(10, (await project.IssuesAsync("?status=ignored")).Length);
         Assert.Equal(20, (await project.IssuesAsync("?status=open")).Length);
     }
+
+    [Fact]
+    public async Task Pages_fit_a_phone_screen_in_the_dark_scheme_and_work_from_the_keyboard()
+    {
+        await using var ui = await WebUi.StartAsync(browser, width: 390, height: 844, dark: true);
+        var project = await ui.Server.CreateProjectAsync("shop");
+        await project.IngestAsync(Crash("a value long enough to wrap: " + new string('x', 120)));
+        await ui.SignInAsync();
+        foreach (var (path, name) in new[] { ("/projects", "phone-projects"), ("/projects/shop/issues", "phone-issue-list"), ("/projects/shop/issues/1", "phone-issue-page"), ("/projects/shop/settings", "phone-settings") })
+        {
+            await ui.Page.GotoAsync(path);
+            Assert.True(await ui.Page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), $"{path} scrolls sideways at 390 px");
+            Assert.Equal("rgb(15, 18, 22)", await ui.Page.EvaluateAsync<string>("getComputedStyle(document.documentElement).backgroundColor"));
+            await ui.ScreenshotAsync(name);
+        }
+
+        // From the list to the issue and its triage by keyboard alone.
+        await ui.Page.GotoAsync("/projects/shop/issues");
+        await ui.Page.Locator("table.issues a.title").FocusAsync();
+        await ui.Page.Keyboard.PressAsync("Enter");
+        await ui.Page.WaitForURLAsync("**/issues/1");
+        await ui.Page.GetByLabel("Reason").FocusAsync();
+        await ui.Page.Keyboard.TypeAsync("flaky test host");
+        await ui.Page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(ui.Page.Locator(".resolution")).ToHaveTextAsync("Ignored: flaky test host");
+        Assert.Empty(ui.CspViolations);
+    }
 }
