@@ -34,7 +34,7 @@ public static class LoginEndpoints
 
     private static async Task<IResult> SignIn(HttpContext http, AdminSessions sessions, LoginThrottle throttle, KestrelOptions options, CancellationToken cancellationToken)
     {
-        if (!http.Request.HasFormContentType || http.Request.ContentLength > 16 * 1024)
+        if (!http.Request.HasFormContentType || !Page.LimitBody(http, 16 * 1024))
             return Form(http, options, null, "Send the sign-in form.", 400);
         var form = await http.Request.ReadFormAsync(cancellationToken);
         var next = form["next"].ToString();

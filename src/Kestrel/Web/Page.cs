@@ -27,8 +27,7 @@ public static class Page
                     : Results.Redirect("/login");
             if (HttpMethods.IsPost(http.Request.Method))
             {
-                if (http.Request.ContentLength > MaxFormBytes) return Message(413, "Too large", "That form was larger than any form of this site.");
-                if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxFormBytes;
+                if (!LimitBody(http, MaxFormBytes)) return Message(413, "Too large", "That form was larger than any form of this site.");
                 var form = http.Request.HasFormContentType ? await http.Request.ReadFormAsync(http.RequestAborted) : null;
                 if (form is null || !AdminSessions.CsrfMatches(session, form["_csrf"]))
                     return Message(403, "Form refused", "This form is out of date or was not sent from this site. Go back, reload the page and try again.");
@@ -36,6 +35,14 @@ public static class Page
             return await next(context);
         });
         return group;
+    }
+
+    /// <returns>false when the declared length is over <paramref name="bytes"/>; a body without a length is cut off there while it is read</returns>
+    public static bool LimitBody(HttpContext http, long bytes)
+    {
+        if (http.Request.ContentLength > bytes) return false;
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = bytes;
+        return true;
     }
 
     public static RazorComponentResult Render<TPage>(object parameters, int status = 200) where TPage : Microsoft.AspNetCore.Components.IComponent =>
