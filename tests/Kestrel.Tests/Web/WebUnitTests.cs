@@ -1,15 +1,10 @@
+using Kestrel.Tests.Support;
 using Kestrel.Web;
 
 namespace Kestrel.Tests.Web;
 
 public sealed class WebUnitTests
 {
-    private sealed class ManualClock : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     [Fact]
     public void The_login_throttle_refuses_a_client_for_the_rest_of_the_minute_after_five_failures()
     {
