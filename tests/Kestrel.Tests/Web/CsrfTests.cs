@@ -74,6 +74,13 @@ public sealed class CsrfTests
         await AssertError(admin.Client.GetAsync($"/api/issues/{betaIssue}?project=alpha"), HttpStatusCode.NotFound, "does not exist");
         await AssertError(admin.Client.GetAsync("/api/issues/99999"), HttpStatusCode.NotFound, "does not exist");
 
+        // Pages are scoped by the project in the path too: beta's issue is not found under alpha.
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.Client.GetAsync($"/projects/alpha/issues/{betaIssue}")).StatusCode);
+        using (var crossProject = await admin.Client.PostAsync($"/projects/alpha/issues/{betaIssue}/status", new FormUrlEncodedContent(
+            new Dictionary<string, string> { ["_csrf"] = await admin.CsrfTokenAsync(), ["status"] = "resolved" })))
+            Assert.Equal(HttpStatusCode.NotFound, crossProject.StatusCode);
+        Assert.Equal("open", (await beta.GetJsonAsync($"/api/issues/{betaIssue}")).GetProperty("status").GetString());
+
         await AssertError(admin.Client.PatchAsync($"/api/issues/{betaIssue}", JsonContent.Create(new { status = "ignored" })), HttpStatusCode.Forbidden, "X-CSRF-Token");
         using var patch = new HttpRequestMessage(HttpMethod.Patch, $"/api/issues/{betaIssue}") { Content = JsonContent.Create(new { status = "ignored", reason = "noise" }) };
         patch.Headers.Add("X-CSRF-Token", await admin.CsrfTokenAsync());

@@ -169,4 +169,27 @@ public sealed class IssuePagesTests(BrowserFixture browser)
         await Assertions.Expect(ui.Page.Locator(".resolution")).ToHaveTextAsync("Ignored: flaky test host");
         Assert.Empty(ui.CspViolations);
     }
+
+    [Fact]
+    public async Task A_message_with_a_thread_stack_shows_that_stack()
+    {
+        await using var ui = await WebUi.StartAsync(browser);
+        var project = await ui.Server.CreateProjectAsync("shop");
+        await project.IngestAsync(JsonSerializer.Serialize(new
+        {
+            message = "slow checkout",
+            threads = new
+            {
+                values = new object[]
+                {
+                    new { id = 1, name = "worker", stacktrace = new { frames = new[] { new { function = "idle", filename = "pool.py", lineno = 3, in_app = true } } } },
+                    new { id = 2, name = "main", current = true, stacktrace = new { frames = new[] { new { function = "checkout", filename = "shop/views.py", lineno = 9, in_app = true } } } },
+                },
+            },
+        }));
+        await ui.SignInAsync();
+        await ui.Page.GotoAsync("/projects/shop/issues/1");
+        await Assertions.Expect(ui.Page.Locator("section.exception h3")).ToHaveTextAsync("Stack trace of thread main");
+        await Assertions.Expect(ui.Page.Locator("li.frame .function")).ToHaveTextAsync("checkout");
+    }
 }

@@ -32,9 +32,23 @@ public sealed record FrameDisplay(string? Function, string? File, string? Module
 /// <summary>One exception of the chain, its frames most recent call first.</summary>
 public sealed record ExceptionDisplay(string Type, string? Value, string? Module, string? Mechanism, bool? Handled, IReadOnlyList<FrameDisplay> Frames)
 {
-    /// <summary>The chain with the raised exception first and its causes after it (the stored order is the reverse).</summary>
-    public static List<ExceptionDisplay> Chain(JsonElement root) =>
-        JsonText.Values(root, "exception").Select(From).Reverse().ToList();
+    /// <summary>
+    /// The chain with the raised exception first and its causes after it (the stored order is the reverse).
+    /// An event without an exception may still carry a stack in <c>threads</c> (SDKs attach one to
+    /// messages): then the crashed or current thread's stack is shown, titled by the thread.
+    /// </summary>
+    public static List<ExceptionDisplay> Chain(JsonElement root)
+    {
+        var chain = JsonText.Values(root, "exception").Where(v => v.ValueKind == JsonValueKind.Object).Select(From).Reverse().ToList();
+        if (chain.Count > 0) return chain;
+        var threads = JsonText.Values(root, "threads").Where(t => t.ValueKind == JsonValueKind.Object && t.TryGetProperty("stacktrace", out _)).ToList();
+        var thread = threads.Where(t => IsTrue(t, "crashed")).Concat(threads.Where(t => IsTrue(t, "current"))).Concat(threads).FirstOrDefault();
+        if (thread.ValueKind == JsonValueKind.Undefined) return [];
+        var name = JsonText.String(thread, "name") ?? JsonText.String(thread, "id");
+        return [From(thread) with { Type = name is null ? "Stack trace" : $"Stack trace of thread {name}", Value = null, Mechanism = null, Handled = null }];
+    }
+
+    private static bool IsTrue(JsonElement parent, string name) => parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.True;
 
     private static ExceptionDisplay From(JsonElement value)
     {
