@@ -25,8 +25,11 @@ public sealed class IssueListPlanTests
             Assert.Contains($"SEARCH i USING INDEX {index} (project_id=? AND status=?", plan);
             Assert.DoesNotContain("TEMP B-TREE", plan);
         }
-        var counts = string.Join("\n", connection.Query<(long, long, long, string Detail)>("EXPLAIN QUERY PLAN " + IssueListQuery.CountSql(false),
-            new { projectId = 1 }).Select(r => r.Detail));
-        Assert.Contains("USING COVERING INDEX", counts);
+        foreach (var search in new[] { false, true })
+        {
+            var counts = string.Join("\n", connection.Query<(long, long, long, string Detail)>("EXPLAIN QUERY PLAN " + IssueListQuery.CountSql(search),
+                new { projectId = 1, like = "%x%" }).Select(r => r.Detail));
+            Assert.Contains("USING COVERING INDEX", counts);
+        }
     }
 }
