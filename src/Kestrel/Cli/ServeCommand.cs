@@ -5,6 +5,7 @@ using Kestrel.Mcp;
 using Kestrel.Platform;
 using Kestrel.Projects;
 using Kestrel.Retention;
+using Kestrel.Web;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -72,7 +73,8 @@ public static class ServeCommand
             .AddIngest()
             .AddRetention()
             .AddIssues()
-            .AddMcpHttp();
+            .AddMcpHttp()
+            .AddWebUi();
 
         var app = builder.Build();
         app.Services.GetRequiredService<Secrets>(); // generate and log the admin password at start, not on first use
@@ -84,6 +86,7 @@ public static class ServeCommand
         app.MapSentryIngest();
         app.MapIssues();
         app.MapMcpHttp();
+        app.MapWebUi();
         return app;
     }
 }
