@@ -48,6 +48,9 @@ public static class CommandLine
               project create NAME [--json]     create a project; prints its token (only now), public key and DSN
               project list [--json]            list projects
               project rotate-token SLUG [--json]  replace a project's secret token
+              backup FILE.tar.gz [--json]      online snapshot of the database and source maps
+              restore FILE.tar.gz              verify an archive, then swap it into the data directory (server stopped)
+              verify FILE.tar.gz [--json]      check an archive without restoring it
               version                          print version and commit
 
             Settings come from defaults, then kestrel.toml (--config PATH, else $KESTREL_DATA/kestrel.toml),

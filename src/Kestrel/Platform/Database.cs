@@ -39,10 +39,20 @@ public sealed class Database
     }
 
     /// <summary>Opens the database, switching it to WAL and applying pending migrations.</summary>
-    public static Database OpenAndMigrate(KestrelOptions options)
+    /// <param name="serverLock">the data directory's lock when the caller (the server) holds it</param>
+    public static Database OpenAndMigrate(KestrelOptions options, DataDirectoryLock? serverLock = null)
     {
-        new DataDirectory(options).EnsureExists();
+        var directory = new DataDirectory(options);
+        directory.EnsureExists();
         var database = new Database(options);
+        // The stale-log check runs under the data directory's lock. When another process holds it, that is
+        // a running server, which made the same check at its start: its -wal is live and must stay.
+        if (serverLock is not null) MoveStaleLogAside(database.Path);
+        else
+        {
+            using var briefly = DataDirectoryLock.TryAcquire(directory);
+            if (briefly is not null) MoveStaleLogAside(database.Path);
+        }
         CreatePrivately(database.Path);
         using var connection = database.Open();
         using (var wal = connection.CreateCommand())
@@ -52,6 +62,13 @@ public sealed class Database
         }
         Migrations.Apply(connection);
         return database;
+    }
+
+    private static void MoveStaleLogAside(string path)
+    {
+        foreach (var (from, to) in StaleWal.MoveAsideIfStale(path, DateTimeOffset.UtcNow))
+            Console.Error.WriteLine($"kestrel: warning: {System.IO.Path.GetFileName(from)} was left by a crashed server next to a restored "
+                + $"kestrel.db that is not in WAL mode; renamed it to {System.IO.Path.GetFileName(to)} so it is not replayed into the restored data.");
     }
 
     /// <summary>

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.IO.Compression;
+using Kestrel.Platform;
+using Microsoft.Data.Sqlite;
+
+namespace Kestrel.Backup;
+
+/// <summary>
+/// <c>kestrel backup</c>: an online snapshot of the data directory as one .tar.gz (PRODUCT.md §8).
+/// </summary>
+/// <remarks>
+/// What is not in the archive: <c>.admin_password</c>, <c>.session_secret</c>, <c>kestrel.toml</c> and anything
+/// else in the data directory besides kestrel.db and the maps. Disk: the snapshot of the database is written
+/// next to the archive first, so that directory needs free space for about the database plus the archive.
+/// While VACUUM INTO reads, the live write-ahead log cannot be checkpointed back to its start, so it grows
+/// by whatever the server writes meanwhile and shrinks again at the next checkpoint after the backup.
+/// Maps are read after the database snapshot: a map uploaded in between is in the archive, which is harmless.
+/// </remarks>
+public static class SnapshotWriter
+{
+    public sealed record Summary(string Archive, long Bytes, SnapshotCounts Counts, double Seconds, IReadOnlyList<string> Skipped);
+
+    public static Summary Create(KestrelOptions options, string archivePath)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var data = new DataDirectory(options);
+        var database = Path.GetFullPath(options.DatabasePath);
+        if (!File.Exists(database)) throw new SnapshotException($"There is no database at {database} to back up.");
+        var archive = Path.GetFullPath(archivePath);
+        if (Directory.Exists(archive)) throw new SnapshotException($"{archive} is a directory; give the archive's file name.");
+        var folder = Path.GetDirectoryName(archive)!;
+        if (!Directory.Exists(folder)) throw new SnapshotException($"The directory {folder} for the archive does not exist.");
+
+        // Temporary files sit next to the archive, so the final rename is atomic and never copies.
+        var stem = Path.Combine(folder, $".{Path.GetFileName(archive)}.{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4))}");
+        var snapshot = stem + ".db";
+        var partial = stem + ".tmp";
+        try
+        {
+            VacuumInto(database, snapshot);
+            var (projects, issues, events) = SnapshotDatabase.Count(snapshot);
+            var (maps, skipped) = WriteArchive(partial, snapshot, Path.Combine(data.Root, SnapshotLayout.SourceMapsFolder));
+            File.Move(partial, archive, overwrite: true);
+            return new Summary(archive, new FileInfo(archive).Length, new SnapshotCounts(projects, issues, events, maps),
+                Stopwatch.GetElapsedTime(started).TotalSeconds, skipped);
+        }
+        catch (SqliteException e) { throw new SnapshotException($"The database {database} cannot be snapshot: {e.Message}"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new SnapshotException($"Writing {archive} failed: {e.Message}"); }
+        finally
+        {
+            foreach (var file in (string[])[snapshot, snapshot + "-journal", partial])
+                try { File.Delete(file); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>
+    /// VACUUM INTO reads the live database in one read transaction, so the copy is a consistent snapshot while
+    /// the server keeps committing; the copy is self-contained, with no -wal beside it.
+    /// </summary>
+    private static void VacuumInto(string database, string snapshot)
+    {
+        // Created empty and private first: SQLite accepts an empty target and keeps its mode (users' data).
+        using (PrivateFiles.CreateNew(snapshot)) { }
+        var connectionString = new SqliteConnectionStringBuilder { DataSource = database, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 30 }.ToString();
+        using (var connection = new SqliteConnection(connectionString))
+        {
+            connection.Open();
+            using var vacuum = connection.CreateCommand();
+            vacuum.CommandText = "VACUUM INTO @snapshot";
+            vacuum.Parameters.AddWithValue("@snapshot", snapshot);
+            vacuum.CommandTimeout = 0; // as long as the copy takes
+            vacuum.ExecuteNonQuery();
+        }
+        // The copy must not be in WAL mode: that is what tells a later start that a -wal beside a restored
+        // kestrel.db is stale (Platform/StaleWal.cs). SQLite's VACUUM INTO already writes rollback mode; this says so.
+        using var copy = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = snapshot, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
+        copy.Open();
+        using var mode = copy.CreateCommand();
+        mode.CommandText = "PRAGMA journal_mode = DELETE";
+        mode.ExecuteNonQuery();
+    }
+
+    private static (int Maps, List<string> Skipped) WriteArchive(string partial, string snapshot, string sourceMaps)
+    {
+        var maps = 0;
+        var skipped = new List<string>();
+        using var file = PrivateFiles.CreateNew(partial);
+        // Fastest: most of the database is Brotli-compressed event payloads, which gzip barely shrinks.
+        using (var gzip = new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true))
+        using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            tar.WriteEntry(snapshot, SnapshotLayout.DatabaseEntry);
+            foreach (var map in FindMaps(sourceMaps))
+            {
+                if (SnapshotLayout.EntryNameOfMap(sourceMaps, map) is not { } name) { skipped.Add(map); continue; }
+                try { tar.WriteEntry(map, name); }
+                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { continue; } // deleted since the folder was listed
+                maps++;
+            }
+        }
+        file.Flush(flushToDisk: true);
+        return (maps, skipped);
+    }
+
+    /// <summary>Every *.map file below the folder, in a stable order; symbolic links are not followed.</summary>
+    private static IEnumerable<string> FindMaps(string sourceMaps)
+    {
+        if (!Directory.Exists(sourceMaps)) return [];
+        return Directory.EnumerateFiles(sourceMaps, "*.map", new EnumerationOptions
+        {
+            RecurseSubdirectories = true,
+            AttributesToSkip = FileAttributes.ReparsePoint,
+            MatchType = MatchType.Simple,
+            MatchCasing = MatchCasing.CaseSensitive,
+            IgnoreInaccessible = false,
+        }).Order(StringComparer.Ordinal);
+    }
+}
