@@ -42,7 +42,7 @@ public static class SnapshotDatabase
         }
         catch (SqliteException e)
         {
-            return (null, $"kestrel.db is damaged: {e.Message}");
+            return (null, $"kestrel.db fails SQLite's integrity check: {e.Message}");
         }
         return (Count(path), null);
     }
