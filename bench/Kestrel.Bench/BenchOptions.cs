@@ -17,14 +17,18 @@ public sealed class BenchOptions
     public string? Output { get; private set; }
     public string DataRoot { get; private set; } = Path.GetTempPath();
     public Dictionary<string, string> ServerEnvironment { get; } = [];
+    public int DatabaseMegabytes { get; private set; } = 1024;
+    public int MapsMegabytes { get; private set; } = 100;
 
     public const string Usage = """
-        Usage: Kestrel.Bench [all|single|batch|ceiling|latency] [options]
+        Usage: Kestrel.Bench [all|single|batch|ceiling|latency|backup] [options]
           all        ceiling, single events, arrays, then latency at a fixed rate (default)
           single     one event per request to Kestrel
           batch      arrays of --batch events per request to Kestrel
           ceiling    the same bodies to a trivial endpoint that only reads them
           latency    an open-loop sender at --rate requests/s (default: half the measured ceiling)
+          backup     fill a server to --db-mb with --maps-mb of maps, then open-loop load at --rate (500)
+                     for --seconds without a backup and again during `kestrel backup`, per run
         Options:
           --server DIR            a published Kestrel (default: dotnet publish src/Kestrel -c Release)
           --concurrency N         requests in flight in closed-loop modes (32)
@@ -39,6 +43,8 @@ public sealed class BenchOptions
           --max-in-flight N       open loop: skip a send when this many are unanswered (4096)
           --out FILE              also write every run's figures as JSON
           --data-root DIR         where the servers' temporary data directories go (system temp)
+          --db-mb N               backup mode: database size to fill to, in MB (1024)
+          --maps-mb N             backup mode: source maps to add, in MB (100)
         """;
 
     public static BenchOptions? Parse(string[] args)
@@ -46,7 +52,7 @@ public sealed class BenchOptions
         var options = new BenchOptions();
         var i = 0;
         if (args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal)) options.Mode = args[i++];
-        if (options.Mode is not ("all" or "single" or "batch" or "ceiling" or "latency")) return Fail($"Unknown mode '{options.Mode}'.");
+        if (options.Mode is not ("all" or "single" or "batch" or "ceiling" or "latency" or "backup")) return Fail($"Unknown mode '{options.Mode}'.");
         for (; i < args.Length; i += 2)
         {
             if (args[i] is "--help" or "-h") return Fail(null);
@@ -65,6 +71,8 @@ public sealed class BenchOptions
                 case "--max-in-flight": options.MaxInFlight = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--out": options.Output = Path.GetFullPath(value); break;
                 case "--data-root": options.DataRoot = Path.GetFullPath(value); break;
+                case "--db-mb": options.DatabaseMegabytes = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--maps-mb": options.MapsMegabytes = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--writer-max-batch": options.ServerEnvironment["KESTREL_WRITER_MAX_BATCH"] = value; break;
                 case "--env" when value.Split('=', 2) is [var name, var setting]: options.ServerEnvironment[name] = setting; break;
                 default: return Fail($"Unknown option '{args[i]}'.");

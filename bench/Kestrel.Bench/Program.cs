@@ -22,6 +22,7 @@ Console.WriteLine($"{events.Count} events of {sizes[0]}–{sizes[^1]} bytes (med
 Console.WriteLine($"Server: {serverDirectory}; mode {options.Mode}, concurrency {options.Concurrency}, {options.Warmup} s warm-up + {options.Seconds} s measured"
     + string.Concat(options.ServerEnvironment.Select(e => $", {e.Key}={e.Value}")));
 
+if (options.Mode == "backup") return await BackupBench.RunAsync(options, serverDirectory, singles, arrays);
 var runner = new BenchRunner(options, serverDirectory, singles, arrays);
 var runs = new List<Metrics>();
 for (var run = 1; run <= options.Runs; run++)
