@@ -35,11 +35,19 @@ public sealed class DataDirectoryLock : IDisposable
     }
 
     /// <summary>The server's lock for its lifetime; a second server on the same directory stops with a clear line.</summary>
+    /// <remarks>
+    /// A CLI command holds the lock for a moment while it opens the database (see <see cref="Database.OpenAndMigrate"/>),
+    /// so a server starting at that moment tries again for up to two seconds before it gives up.
+    /// </remarks>
     public static DataDirectoryLock AcquireForServer(KestrelOptions options)
     {
         var directory = new DataDirectory(options);
-        return TryAcquire(directory)
-            ?? throw new ConfigurationException($"Another Kestrel server (or a restore) is using the data directory {directory.Root}.");
+        for (var attempt = 0; ; attempt++)
+        {
+            if (TryAcquire(directory) is { } acquired) return acquired;
+            if (attempt == 40) throw new ConfigurationException($"Another Kestrel server (or a restore) is using the data directory {directory.Root}.");
+            Thread.Sleep(50);
+        }
     }
 
     public void Dispose() => file.Dispose();
