@@ -49,7 +49,7 @@ public static class SnapshotWriter
             return new Summary(archive, new FileInfo(archive).Length, new SnapshotCounts(projects, issues, events, maps),
                 Stopwatch.GetElapsedTime(started).TotalSeconds, skipped);
         }
-        catch (SqliteException e) { throw new SnapshotException($"The database {database} cannot be snapshot: {e.Message}"); }
+        catch (SqliteException e) { throw new SnapshotException($"The database {database} cannot be copied: {e.Message}"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new SnapshotException($"Writing {archive} failed: {e.Message}"); }
         finally
         {

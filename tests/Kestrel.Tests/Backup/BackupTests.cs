@@ -118,6 +118,16 @@ public sealed class BackupTests
         Assert.Equal(2, noName.ExitCode);
         Assert.Equal("kestrel: Name the archive to write: kestrel backup FILE.tar.gz.\n", noName.Stderr);
 
+        // A database SQLite cannot read fails the backup after its temporary copy was started: nothing is left behind.
+        using (var broken = new TempDirectory())
+        {
+            File.WriteAllText(Path.Combine(broken.Path, "kestrel.db"), "this is not a database, but it is long enough to have a header of 100 bytes. .................");
+            var failed = await Snapshots.Kestrel(broken.Path, "backup", Path.Combine(output.Path, "broken.tar.gz"));
+            Assert.Equal(1, failed.ExitCode);
+            Assert.Matches("^kestrel: The database .*kestrel.db cannot be copied: .*\n$", failed.Stderr);
+            Assert.Empty(Directory.GetFileSystemEntries(output.Path));
+        }
+
         // A map outside sourcemaps/<project>/<release>/ is left out with a warning; the backup still succeeds.
         Snapshots.WriteMap(data.Path, "stray.map");
         var warned = await Snapshots.Kestrel(data.Path, "backup", Path.Combine(output.Path, "b.tar.gz"));
