@@ -98,14 +98,37 @@ public static class SnapshotWriter
             tar.WriteEntry(snapshot, SnapshotLayout.DatabaseEntry);
             foreach (var map in FindMaps(sourceMaps))
             {
-                if (SnapshotLayout.EntryNameOfMap(sourceMaps, map) is not { } name) { skipped.Add(map); continue; }
-                try { tar.WriteEntry(map, name); }
-                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { continue; } // deleted since the folder was listed
+                if (SnapshotLayout.EntryNameOfMap(sourceMaps, map) is not { } name) { skipped.Add($"{map}: a map belongs in sourcemaps/<project>/<release>/"); continue; }
+                if (ReadMap(map) is not { } content) continue; // deleted since the folder was listed
+                if (content.Problem is { } problem) { skipped.Add($"{map}: it {problem}"); continue; }
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name)
+                {
+                    DataStream = new MemoryStream(content.Bytes),
+                    Mode = content.Mode,
+                    ModificationTime = content.Modified,
+                });
                 maps++;
             }
         }
         file.Flush(flushToDisk: true);
         return (maps, skipped);
+    }
+
+    /// <summary>
+    /// A map is read whole and checked before it goes in, so the archive always passes <c>kestrel verify</c>,
+    /// and a map rewritten while it is read cannot make its entry's size disagree with its content.
+    /// </summary>
+    private static (byte[] Bytes, string? Problem, UnixFileMode Mode, DateTimeOffset Modified)? ReadMap(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (info.Length > SnapshotReader.MaxMapBytes) return ([], $"is larger than {SnapshotReader.MaxMapBytes >> 20} MiB", default, default);
+            var bytes = File.ReadAllBytes(path);
+            var mode = OperatingSystem.IsWindows() ? UnixFileMode.UserRead | UnixFileMode.UserWrite : info.UnixFileMode;
+            return (bytes, SourceMapCheck.Problem(bytes), mode, info.LastWriteTimeUtc);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
     }
 
     /// <summary>Every *.map file below the folder, in a stable order; symbolic links are not followed.</summary>

@@ -15,7 +15,7 @@ public static class BackupCommand
         {
             var summary = SnapshotWriter.Create(options, archive);
             foreach (var skipped in summary.Skipped)
-                Console.Error.WriteLine($"kestrel: warning: left out {skipped}: a map belongs in sourcemaps/<project>/<release>/.");
+                Console.Error.WriteLine($"kestrel: warning: left out {skipped}.");
             var c = summary.Counts;
             if (command.Json)
                 Console.WriteLine(JsonSerializer.Serialize(new { archive = summary.Archive, bytes = summary.Bytes, projects = c.Projects, issues = c.Issues, events = c.Events, maps = c.Maps, seconds = Math.Round(summary.Seconds, 3) }));

@@ -129,10 +129,16 @@ public sealed class BackupTests
         }
 
         // A map outside sourcemaps/<project>/<release>/ is left out with a warning; the backup still succeeds.
+        // So is a file that is not a source map (half written, say): the archive must pass verify.
         Snapshots.WriteMap(data.Path, "stray.map");
-        var warned = await Snapshots.Kestrel(data.Path, "backup", Path.Combine(output.Path, "b.tar.gz"));
+        Snapshots.WriteMap(data.Path, "app/1.0/half.js.map", Snapshots.ValidMap[..20]);
+        Snapshots.WriteMap(data.Path, "app/1.0/good.js.map");
+        var warned = await Snapshots.Kestrel(data.Path, "backup", Path.Combine(output.Path, "b.tar.gz"), "--json");
         Assert.Equal(0, warned.ExitCode);
-        Assert.Contains("left out", warned.Stderr);
+        Assert.Matches("kestrel: warning: left out .*/sourcemaps/stray.map: a map belongs in sourcemaps/<project>/<release>/.\n", warned.Stderr);
+        Assert.Matches("kestrel: warning: left out .*/sourcemaps/app/1.0/half.js.map: it is not JSON", warned.Stderr);
+        Assert.Equal(1, warned.Json.GetProperty("maps").GetInt32());
         Assert.Equal(["b.tar.gz"], Directory.GetFileSystemEntries(output.Path).Select(Path.GetFileName));
+        Assert.Equal(0, (await Snapshots.Kestrel(data.Path, "verify", Path.Combine(output.Path, "b.tar.gz"))).ExitCode);
     }
 }
