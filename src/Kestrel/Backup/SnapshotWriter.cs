@@ -31,6 +31,8 @@ public static class SnapshotWriter
         var data = new DataDirectory(options);
         var database = Path.GetFullPath(options.DatabasePath);
         if (!File.Exists(database)) throw new SnapshotException($"There is no database at {database} to back up.");
+        // Opening a database restored with plain tar beside a crashed server's -wal would replay that log into it.
+        Database.SetStaleLogAside(options);
         var archive = Path.GetFullPath(archivePath);
         if (Directory.Exists(archive)) throw new SnapshotException($"{archive} is a directory; give the archive's file name.");
         var folder = Path.GetDirectoryName(archive)!;

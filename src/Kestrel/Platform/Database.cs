@@ -42,17 +42,8 @@ public sealed class Database
     /// <param name="serverLock">the data directory's lock when the caller (the server) holds it</param>
     public static Database OpenAndMigrate(KestrelOptions options, DataDirectoryLock? serverLock = null)
     {
-        var directory = new DataDirectory(options);
-        directory.EnsureExists();
         var database = new Database(options);
-        // The stale-log check runs under the data directory's lock. When another process holds it, that is
-        // a running server, which made the same check at its start: its -wal is live and must stay.
-        if (serverLock is not null) MoveStaleLogAside(database.Path);
-        else
-        {
-            using var briefly = DataDirectoryLock.TryAcquire(directory);
-            if (briefly is not null) MoveStaleLogAside(database.Path);
-        }
+        SetStaleLogAside(options, serverLock);
         CreatePrivately(database.Path);
         using var connection = database.Open();
         using (var wal = connection.CreateCommand())
@@ -62,6 +53,21 @@ public sealed class Database
         }
         Migrations.Apply(connection);
         return database;
+    }
+
+    /// <summary>
+    /// Renames a crashed server's -wal aside when kestrel.db was restored over it (<see cref="StaleWal"/>); every
+    /// command that opens the database calls this first. It runs under the data directory's lock: when another
+    /// process holds it, that is a running server, which did this at its start, and whose -wal is live.
+    /// </summary>
+    public static void SetStaleLogAside(KestrelOptions options, DataDirectoryLock? serverLock = null)
+    {
+        var directory = new DataDirectory(options);
+        directory.EnsureExists();
+        var path = System.IO.Path.GetFullPath(options.DatabasePath);
+        if (serverLock is not null) { MoveStaleLogAside(path); return; }
+        using var briefly = DataDirectoryLock.TryAcquire(directory);
+        if (briefly is not null) MoveStaleLogAside(path);
     }
 
     private static void MoveStaleLogAside(string path)

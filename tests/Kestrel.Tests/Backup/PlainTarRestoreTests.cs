@@ -8,6 +8,25 @@ namespace Kestrel.Tests.Backup;
 /// </summary>
 public sealed class PlainTarRestoreTests
 {
+    /// <summary>30 events, a backup, 30 more events, then SIGKILL by PID: the server's log stays behind.</summary>
+    /// <returns>the event ids in the snapshot</returns>
+    private static async Task<HashSet<string>> SnapshotThenCrashAsync(string data, string archive)
+    {
+        var database = Path.Combine(data, "kestrel.db");
+        HashSet<string> snapshotIds;
+        await using (var server = await KestrelServer.StartAsync(dataDirectory: data))
+        {
+            var project = await server.CreateProjectAsync();
+            for (var i = 0; i < 30; i++) await project.IngestAsync(Events.Exception("BeforeError", $"before {i}", function: "f" + i % 3));
+            snapshotIds = Snapshots.EventIds(database);
+            Assert.Equal(0, (await Snapshots.Kestrel(data, "backup", archive)).ExitCode);
+            for (var i = 0; i < 30; i++) await project.IngestAsync(Events.Exception("AfterError", $"after {i}", function: "g" + i % 3));
+            await server.KillAsync();
+        }
+        Assert.True(new FileInfo(database + "-wal").Length > 0, "the crashed server must leave a write-ahead log");
+        return snapshotIds;
+    }
+
     [Fact]
     public async Task After_a_crash_a_plain_tar_restore_holds_exactly_the_snapshot()
     {
@@ -15,17 +34,7 @@ public sealed class PlainTarRestoreTests
         using var output = new TempDirectory();
         var archive = Path.Combine(output.Path, "snapshot.tar.gz");
         var database = Path.Combine(data.Path, "kestrel.db");
-        HashSet<string> snapshotIds;
-        await using (var server = await KestrelServer.StartAsync(dataDirectory: data.Path))
-        {
-            var project = await server.CreateProjectAsync();
-            for (var i = 0; i < 30; i++) await project.IngestAsync(Events.Exception("BeforeError", $"before {i}", function: "f" + i % 3));
-            snapshotIds = Snapshots.EventIds(database);
-            Assert.Equal(0, (await Snapshots.Kestrel(data.Path, "backup", archive)).ExitCode);
-            for (var i = 0; i < 30; i++) await project.IngestAsync(Events.Exception("AfterError", $"after {i}", function: "g" + i % 3));
-            await server.KillAsync(); // SIGKILL by PID: the server's log stays behind
-        }
-        Assert.True(new FileInfo(database + "-wal").Length > 0, "the crashed server must leave a write-ahead log");
+        var snapshotIds = await SnapshotThenCrashAsync(data.Path, archive);
 
         // What SQLite does without the guard: the stale log is replayed into the restored snapshot.
         using (var control = new TempDirectory())
@@ -53,6 +62,23 @@ public sealed class PlainTarRestoreTests
             Assert.DoesNotContain("left by a crashed server", again.Log);
             Assert.Equal(snapshotIds, Snapshots.EventIds(database));
         }
+    }
+
+    /// <summary>A backup run before the server is started again must not read the stale log into the restored data either.</summary>
+    [Fact]
+    public async Task A_backup_right_after_a_plain_tar_restore_sets_the_stale_log_aside_first()
+    {
+        using var data = new TempDirectory();
+        using var output = new TempDirectory();
+        var archive = Path.Combine(output.Path, "snapshot.tar.gz");
+        var snapshotIds = await SnapshotThenCrashAsync(data.Path, archive);
+        await Tool.RunOkAsync("tar", "-xzf", archive, "-C", data.Path);
+
+        var again = await Snapshots.Kestrel(data.Path, "backup", Path.Combine(output.Path, "again.tar.gz"), "--json");
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Contains("kestrel.db-wal was left by a crashed server", again.Stderr);
+        Assert.Equal(30, again.Json.GetProperty("events").GetInt64());
+        Assert.Equal(snapshotIds, Snapshots.EventIds(Path.Combine(data.Path, "kestrel.db")));
     }
 
     /// <summary>A clean restart of a live database (WAL mode, log present) is not touched.</summary>
