@@ -25,6 +25,7 @@ public static class BackupCommand
             return 0;
         }
         catch (SnapshotException e) { CommandLine.Fail(e.Message); return e.ExitCode; }
+        catch (Kestrel.Platform.ConfigurationException e) { return CommandLine.Fail(e.Message); }
     }
 
     public static string Size(long bytes) => bytes switch

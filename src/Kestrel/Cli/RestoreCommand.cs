@@ -23,5 +23,6 @@ public static class RestoreCommand
             return 0;
         }
         catch (SnapshotException e) { CommandLine.Fail(e.Message); return e.ExitCode; }
+        catch (Kestrel.Platform.ConfigurationException e) { return CommandLine.Fail(e.Message); }
     }
 }

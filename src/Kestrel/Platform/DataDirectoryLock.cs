@@ -32,6 +32,7 @@ public sealed class DataDirectoryLock : IDisposable
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         try { return new DataDirectoryLock(new FileStream(Path.Combine(directory.Root, FileName), options)); }
         catch (IOException) { return null; } // EWOULDBLOCK from flock: held elsewhere
+        catch (UnauthorizedAccessException e) { throw new ConfigurationException($"The data directory {directory.Root} is not writable: {e.Message}"); }
     }
 
     /// <summary>The server's lock for its lifetime; a second server on the same directory stops with a clear line.</summary>
