@@ -9,15 +9,15 @@ namespace Kestrel.Backup;
 /// </summary>
 public static class SnapshotReader
 {
-    /// <summary>A map larger than this is refused rather than read into memory to be checked.</summary>
-    public const int MaxMapBytes = 256 << 20;
+    /// <summary>A map or release file larger than this is refused rather than read into memory to be checked.</summary>
+    public const int MaxFileBytes = 256 << 20;
 
     /// <summary>Problems beyond this many are counted, not listed.</summary>
     private const int MaxProblemsListed = 20;
 
-    public sealed record Result(int Maps, IReadOnlyList<string> Problems, int MoreProblems);
+    public sealed record Result(int Maps, int OtherFiles, IReadOnlyList<string> Problems, int MoreProblems);
 
-    /// <param name="keepMaps">write each valid map under <paramref name="target"/>/sourcemaps (restore), or only check it (verify)</param>
+    /// <param name="keepMaps">write each valid map and release file under <paramref name="target"/>/sourcemaps (restore), or only check it (verify)</param>
     public static Result Extract(string archive, string target, bool keepMaps)
     {
         var problems = new List<string>();
@@ -26,6 +26,7 @@ public static class SnapshotReader
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var maps = 0;
+        var others = 0;
         try
         {
             using var file = new FileStream(archive, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
@@ -38,7 +39,7 @@ public static class SnapshotReader
                 var isFile = entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile;
                 var (kind, name) = SnapshotLayout.Classify(entry.Name, isDirectory);
                 if (!isFile && !isDirectory) { Problem($"{Quote(entry.Name)} is a {entry.EntryType}, not a file or folder"); continue; }
-                if (kind == SnapshotLayout.Kind.Invalid) { Problem($"{Quote(entry.Name)} is not part of a Kestrel snapshot (kestrel.db and sourcemaps/<project>/<release>/<file>.map)"); continue; }
+                if (kind == SnapshotLayout.Kind.Invalid) { Problem($"{Quote(entry.Name)} is not part of a Kestrel snapshot (kestrel.db and sourcemaps/<project>/<release>/<file>)"); continue; }
                 if (kind == SnapshotLayout.Kind.Folder) continue;
                 if (!seen.Add(name)) { Problem($"{Quote(name)} is in the archive twice"); continue; }
 
@@ -47,7 +48,13 @@ public static class SnapshotReader
                     WriteFile(entry.DataStream, Path.Combine(target, SnapshotLayout.DatabaseEntry));
                     continue;
                 }
-                if (entry.Length > MaxMapBytes) { Problem($"{Quote(name)} is larger than {MaxMapBytes >> 20} MiB"); continue; }
+                if (entry.Length > MaxFileBytes) { Problem($"{Quote(name)} is larger than {MaxFileBytes >> 20} MiB"); continue; }
+                if (kind == SnapshotLayout.Kind.ReleaseFile)
+                {
+                    if (keepMaps) WriteFile(entry.DataStream, InsideTarget(target, name));
+                    others++;
+                    continue;
+                }
                 var content = new byte[entry.Length];
                 entry.DataStream?.ReadExactly(content);
                 if (SourceMapCheck.Problem(content) is { } why) { Problem($"{Quote(name)} {why}"); continue; }
@@ -62,7 +69,7 @@ public static class SnapshotReader
             Problem($"the archive is truncated or is not a .tar.gz ({e.Message.TrimEnd('.')})");
         }
         if (!seen.Contains(SnapshotLayout.DatabaseEntry) && problems.Count == 0) Problem("the archive has no kestrel.db at its root");
-        return new Result(maps, problems, more);
+        return new Result(maps, others, problems, more);
     }
 
     /// <summary>

@@ -19,7 +19,7 @@ public static class SnapshotVerifier
         var (counts, problem) = SnapshotDatabase.Check(Path.Combine(work, SnapshotLayout.DatabaseEntry));
         if (problem is not null) return new Verification(null, [problem], 0);
         var (projects, issues, events) = counts!.Value;
-        return new Verification(new SnapshotCounts(projects, issues, events, read.Maps), [], 0);
+        return new Verification(new SnapshotCounts(projects, issues, events, read.Maps, read.OtherFiles), [], 0);
     }
 
     /// <summary>Verifies in a private temporary folder ($TMPDIR), which needs room for the database.</summary>

@@ -46,9 +46,9 @@ public static class SnapshotWriter
         {
             VacuumInto(database, snapshot);
             var (projects, issues, events) = SnapshotDatabase.Count(snapshot);
-            var (maps, skipped) = WriteArchive(partial, snapshot, Path.Combine(data.Root, SnapshotLayout.SourceMapsFolder));
+            var (maps, others, skipped) = WriteArchive(partial, snapshot, Path.Combine(data.Root, SnapshotLayout.SourceMapsFolder));
             File.Move(partial, archive, overwrite: true);
-            return new Summary(archive, new FileInfo(archive).Length, new SnapshotCounts(projects, issues, events, maps),
+            return new Summary(archive, new FileInfo(archive).Length, new SnapshotCounts(projects, issues, events, maps, others),
                 Stopwatch.GetElapsedTime(started).TotalSeconds, skipped);
         }
         catch (SqliteException e) { throw new SnapshotException($"The database {database} cannot be copied: {e.Message}"); }
@@ -87,9 +87,10 @@ public static class SnapshotWriter
         mode.ExecuteNonQuery();
     }
 
-    private static (int Maps, List<string> Skipped) WriteArchive(string partial, string snapshot, string sourceMaps)
+    private static (int Maps, int Others, List<string> Skipped) WriteArchive(string partial, string snapshot, string sourceMaps)
     {
         var maps = 0;
+        var others = 0;
         var skipped = new List<string>();
         using var file = PrivateFiles.CreateNew(partial);
         using var synced = new SteadySyncStream(file);
@@ -98,46 +99,51 @@ public static class SnapshotWriter
         using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
         {
             tar.WriteEntry(snapshot, SnapshotLayout.DatabaseEntry);
-            foreach (var map in FindMaps(sourceMaps))
+            foreach (var path in FindFiles(sourceMaps))
             {
-                if (SnapshotLayout.EntryNameOfMap(sourceMaps, map) is not { } name) { skipped.Add($"{map}: a map belongs in sourcemaps/<project>/<release>/"); continue; }
-                if (ReadMap(map) is not { } content) continue; // deleted since the folder was listed
-                if (content.Problem is { } problem) { skipped.Add($"{map}: it {problem}"); continue; }
+                if (SnapshotLayout.EntryOfFile(sourceMaps, path) is not ({ } name, var kind))
+                {
+                    if (path.EndsWith(".map", StringComparison.Ordinal)) skipped.Add($"{path}: a map belongs in sourcemaps/<project>/<release>/");
+                    continue;
+                }
+                var isMap = kind == SnapshotLayout.Kind.SourceMap;
+                if (ReadFile(path, isMap) is not { } content) continue; // deleted since the folder was listed
+                if (content.Problem is { } problem) { skipped.Add($"{path}: it {problem}"); continue; }
                 tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name)
                 {
                     DataStream = new MemoryStream(content.Bytes),
                     Mode = content.Mode,
                     ModificationTime = content.Modified,
                 });
-                maps++;
+                if (isMap) maps++; else others++;
             }
         }
         file.Flush(flushToDisk: true);
-        return (maps, skipped);
+        return (maps, others, skipped);
     }
 
     /// <summary>
-    /// A map is read whole and checked before it goes in, so the archive always passes <c>kestrel verify</c>,
-    /// and a map rewritten while it is read cannot make its entry's size disagree with its content.
+    /// A file is read whole, and a map checked, before it goes in, so the archive always passes
+    /// <c>kestrel verify</c>, and a file rewritten while it is read cannot make its entry's size disagree with its content.
     /// </summary>
-    private static (byte[] Bytes, string? Problem, UnixFileMode Mode, DateTimeOffset Modified)? ReadMap(string path)
+    private static (byte[] Bytes, string? Problem, UnixFileMode Mode, DateTimeOffset Modified)? ReadFile(string path, bool isMap)
     {
         try
         {
             var info = new FileInfo(path);
-            if (info.Length > SnapshotReader.MaxMapBytes) return ([], $"is larger than {SnapshotReader.MaxMapBytes >> 20} MiB", default, default);
+            if (info.Length > SnapshotReader.MaxFileBytes) return ([], $"is larger than {SnapshotReader.MaxFileBytes >> 20} MiB", default, default);
             var bytes = File.ReadAllBytes(path);
             var mode = OperatingSystem.IsWindows() ? UnixFileMode.UserRead | UnixFileMode.UserWrite : info.UnixFileMode;
-            return (bytes, SourceMapCheck.Problem(bytes), mode, info.LastWriteTimeUtc);
+            return (bytes, isMap ? SourceMapCheck.Problem(bytes) : null, mode, info.LastWriteTimeUtc);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
     }
 
-    /// <summary>Every *.map file below the folder, in a stable order; symbolic links are not followed.</summary>
-    private static IEnumerable<string> FindMaps(string sourceMaps)
+    /// <summary>Every file below the folder, in a stable order; symbolic links are not followed.</summary>
+    private static IEnumerable<string> FindFiles(string sourceMaps)
     {
         if (!Directory.Exists(sourceMaps)) return [];
-        return Directory.EnumerateFiles(sourceMaps, "*.map", new EnumerationOptions
+        return Directory.EnumerateFiles(sourceMaps, "*", new EnumerationOptions
         {
             RecurseSubdirectories = true,
             AttributesToSkip = FileAttributes.ReparsePoint,

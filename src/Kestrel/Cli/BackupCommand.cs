@@ -18,7 +18,7 @@ public static class BackupCommand
                 Console.Error.WriteLine($"kestrel: warning: left out {skipped}.");
             var c = summary.Counts;
             if (command.Json)
-                Console.WriteLine(JsonSerializer.Serialize(new { archive = summary.Archive, bytes = summary.Bytes, projects = c.Projects, issues = c.Issues, events = c.Events, maps = c.Maps, seconds = Math.Round(summary.Seconds, 3) }));
+                Console.WriteLine(JsonSerializer.Serialize(new { archive = summary.Archive, bytes = summary.Bytes, projects = c.Projects, issues = c.Issues, events = c.Events, maps = c.Maps, other_files = c.OtherFiles, seconds = Math.Round(summary.Seconds, 3) }));
             else
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"Wrote {summary.Archive}: {Size(summary.Bytes)}, {c.Describe()} in {summary.Seconds:0.0} s."));

@@ -17,7 +17,7 @@ public static class VerifyCommand
             var c = verification.Counts!;
             var bytes = new FileInfo(archive).Length;
             if (command.Json)
-                Console.WriteLine(JsonSerializer.Serialize(new { archive = Path.GetFullPath(archive), ok = true, bytes, projects = c.Projects, issues = c.Issues, events = c.Events, maps = c.Maps }));
+                Console.WriteLine(JsonSerializer.Serialize(new { archive = Path.GetFullPath(archive), ok = true, bytes, projects = c.Projects, issues = c.Issues, events = c.Events, maps = c.Maps, other_files = c.OtherFiles }));
             else
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{Path.GetFullPath(archive)} is a good snapshot: {BackupCommand.Size(bytes)}, database integrity ok, {c.Describe()}, every map valid."));

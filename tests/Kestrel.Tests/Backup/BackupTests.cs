@@ -69,6 +69,8 @@ public sealed class BackupTests
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(archive));
     }
 
+    private const string MinifiedSource = "function r(){throw new TypeError(\"x is undefined\")}\n//# sourceMappingURL=app.min.js.map\n";
+
     /// <summary>PRODUCT.md §8: a server on the extracted data behaves like the original; tokens work because their hashes are in the database.</summary>
     [Fact]
     public async Task A_server_started_on_extracted_data_accepts_the_original_token_and_has_the_maps()
@@ -82,9 +84,10 @@ public sealed class BackupTests
             await original.IngestAsync(Events.Exception("TypeError", "x is undefined", function: "render", file: "static/js/app.min.js"));
             Snapshots.WriteMap(server.DataDirectory, "web/1.0/static/js/app.min.js.map");
             Snapshots.WriteMap(server.DataDirectory, "web/1.0/static/js/vendor/lib.min.js.map", Snapshots.IndexMap);
+            Snapshots.WriteMap(server.DataDirectory, "web/1.0/static/js/app.min.js", MinifiedSource); // kept by the store beside its map
             var backup = await Snapshots.Kestrel(server.DataDirectory, "backup", archive);
             Assert.True(backup.ExitCode == 0, backup.Stderr);
-            Assert.Matches(@"^Wrote .*snapshot\.tar\.gz: [0-9.]+ KB, 1 project, 1 issue, 1 event, 2 maps in [0-9.]+ s\.\n$", backup.Stdout);
+            Assert.Matches(@"^Wrote .*snapshot\.tar\.gz: [0-9.]+ KB, 1 project, 1 issue, 1 event, 2 maps \(and 1 other release file\) in [0-9.]+ s\.\n$", backup.Stdout);
         }
 
         using var restored = new TempDirectory();
@@ -98,6 +101,7 @@ public sealed class BackupTests
         Assert.Equal(2, (await project.IssuesAsync())[0].GetProperty("eventCount").GetInt64());
         Assert.Equal(Snapshots.ValidMap, File.ReadAllText(Path.Combine(restored.Path, "sourcemaps/web/1.0/static/js/app.min.js.map")));
         Assert.Equal(Snapshots.IndexMap, File.ReadAllText(Path.Combine(restored.Path, "sourcemaps/web/1.0/static/js/vendor/lib.min.js.map")));
+        Assert.Equal(MinifiedSource, File.ReadAllText(Path.Combine(restored.Path, "sourcemaps/web/1.0/static/js/app.min.js")));
         // Resolving frames with the restored maps waits for the source-map feature (issue 4).
     }
 

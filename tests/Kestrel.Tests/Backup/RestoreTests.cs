@@ -21,12 +21,14 @@ public sealed class RestoreTests
             project = await server.CreateProjectAsync();
             for (var i = 0; i < 10; i++) await project.IngestAsync(Events.Exception("KeptError", $"kept {i}"));
             Snapshots.WriteMap(data.Path, "app/1.0/static/js/app.min.js.map");
+            Snapshots.WriteMap(data.Path, "app/1.0/static/js/app.min.js", "minified();");
             Assert.Equal(0, (await Snapshots.Kestrel(data.Path, "backup", archive)).ExitCode);
             snapshotIds = Snapshots.EventIds(database);
 
             for (var i = 0; i < 5; i++) await project.IngestAsync(Events.Exception("LaterError", $"later {i}"));
             Snapshots.WriteMap(data.Path, "app/2.0/later.js.map");
             File.Delete(Path.Combine(data.Path, "sourcemaps/app/1.0/static/js/app.min.js.map"));
+            File.Delete(Path.Combine(data.Path, "sourcemaps/app/1.0/static/js/app.min.js"));
 
             var refused = await Snapshots.Kestrel(data.Path, "restore", archive);
             Assert.Equal(3, refused.ExitCode);
@@ -42,13 +44,13 @@ public sealed class RestoreTests
 
         var restored = await Snapshots.Kestrel(data.Path, "restore", archive);
         Assert.True(restored.ExitCode == 0, restored.Stderr);
-        Assert.Matches(@"^Restored .*snapshot\.tar\.gz into .*: 1 project, 1 issue, 10 events, 1 map in [0-9.]+ s\.\n$", restored.Stdout);
+        Assert.Matches(@"^Restored .*snapshot\.tar\.gz into .*: 1 project, 1 issue, 10 events, 1 map \(and 1 other release file\) in [0-9.]+ s\.\n$", restored.Stdout);
         Assert.False(File.Exists(database + "-wal"));
         Assert.False(File.Exists(database + "-shm"));
         Assert.Equal(snapshotIds, Snapshots.EventIds(database));
         Assert.Equal(password, File.ReadAllText(Path.Combine(data.Path, ".admin_password")));
         Assert.Equal(sessionSecret, File.ReadAllText(Path.Combine(data.Path, ".session_secret")));
-        Assert.Equal(["sourcemaps/app/1.0/static/js/app.min.js.map"], MapsUnder(data.Path));
+        Assert.Equal(["sourcemaps/app/1.0/static/js/app.min.js", "sourcemaps/app/1.0/static/js/app.min.js.map"], MapsUnder(data.Path));
         Assert.Empty(Directory.GetDirectories(data.Path, ".restore-*"));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(database));
 

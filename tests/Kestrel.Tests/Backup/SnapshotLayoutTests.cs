@@ -11,6 +11,9 @@ public sealed class SnapshotLayoutTests
     [InlineData("sourcemaps/web/1.0/app.js.map", false, Kind.SourceMap, "sourcemaps/web/1.0/app.js.map")]
     [InlineData("sourcemaps/web/1.0/static/js/app.min.js.map", false, Kind.SourceMap, "sourcemaps/web/1.0/static/js/app.min.js.map")]
     [InlineData("./sourcemaps/web/v%2F2/a/b/c/d.map", false, Kind.SourceMap, "sourcemaps/web/v%2F2/a/b/c/d.map")]
+    [InlineData("sourcemaps/web/1.0/static/js/app.min.js", false, Kind.ReleaseFile, "sourcemaps/web/1.0/static/js/app.min.js")]
+    [InlineData("sourcemaps/web/1.0/~dist-a/app.js", false, Kind.ReleaseFile, "sourcemaps/web/1.0/~dist-a/app.js")]
+    [InlineData("sourcemaps/web/1.0/.map", false, Kind.ReleaseFile, "sourcemaps/web/1.0/.map")]
     [InlineData("sourcemaps/", true, Kind.Folder, "sourcemaps")]
     [InlineData("sourcemaps/web/1.0/", true, Kind.Folder, "sourcemaps/web/1.0")]
     [InlineData("./", true, Kind.Folder, "")]
@@ -24,9 +27,8 @@ public sealed class SnapshotLayoutTests
     [InlineData(".session_secret", false)]
     [InlineData("kestrel.toml", false)]
     [InlineData("other/kestrel.db", false)]
-    [InlineData("sourcemaps/web/1.0/app.js", false)]        // not a .map
     [InlineData("sourcemaps/web/app.js.map", false)]        // no release
-    [InlineData("sourcemaps/web/1.0/.map", false)]          // no file name
+    [InlineData("sourcemaps/web/app.js", false)]            // no release
     [InlineData("sourcemaps/x.map", false)]
     [InlineData("/kestrel.db", false)]
     [InlineData("/etc/passwd", false)]
@@ -44,10 +46,11 @@ public sealed class SnapshotLayoutTests
         Assert.Equal(Kind.Invalid, Classify(entry, isDirectory).Kind);
 
     [Fact]
-    public void Names_maps_found_on_disk_relative_to_the_sourcemaps_folder()
+    public void Names_files_found_on_disk_relative_to_the_sourcemaps_folder()
     {
-        Assert.Equal("sourcemaps/web/1.0/static/js/app.min.js.map", EntryNameOfMap("/data/sourcemaps", "/data/sourcemaps/web/1.0/static/js/app.min.js.map"));
-        Assert.Null(EntryNameOfMap("/data/sourcemaps", "/data/sourcemaps/web/app.js.map"));
+        Assert.Equal(("sourcemaps/web/1.0/static/js/app.min.js.map", Kind.SourceMap), EntryOfFile("/data/sourcemaps", "/data/sourcemaps/web/1.0/static/js/app.min.js.map"));
+        Assert.Equal(("sourcemaps/web/1.0/static/js/app.min.js", Kind.ReleaseFile), EntryOfFile("/data/sourcemaps", "/data/sourcemaps/web/1.0/static/js/app.min.js"));
+        Assert.Null(EntryOfFile("/data/sourcemaps", "/data/sourcemaps/web/app.js.map"));
     }
 }
 
