@@ -107,22 +107,3 @@ public static class SnapshotReader
     private static string Quote(string name) =>
         "'" + string.Concat(name.Take(300).Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString())) + "'";
 }
-
-/// <summary>A read-only pass-through that counts the bytes read.</summary>
-internal sealed class CountingStream(Stream inner) : Stream
-{
-    public long BytesRead { get; private set; }
-    public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
-    public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
-    private int Count(int read) { BytesRead += read; return read; }
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    protected override void Dispose(bool disposing) { if (disposing) inner.Dispose(); base.Dispose(disposing); }
-}

@@ -153,35 +153,3 @@ public static class SnapshotWriter
         }).Order(StringComparer.Ordinal);
     }
 }
-
-/// <summary>
-/// Flushes the archive to disk every 32 MiB as it is written. One flush of the whole archive at the end
-/// queued hundreds of megabytes at once in front of the server's own commits, each of which waits for an
-/// fsync of the write-ahead log on the same disk.
-/// </summary>
-internal sealed class SteadySyncStream(FileStream file) : Stream
-{
-    private const long Interval = 32 << 20;
-    private long unsynced;
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        file.Write(buffer);
-        unsynced += buffer.Length;
-        if (unsynced < Interval) return;
-        file.Flush(flushToDisk: true);
-        unsynced = 0;
-    }
-
-    public override void Flush() => file.Flush();
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => file.Length;
-    public override long Position { get => file.Position; set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-}
