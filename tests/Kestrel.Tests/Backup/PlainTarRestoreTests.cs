@@ -36,13 +36,17 @@ public sealed class PlainTarRestoreTests
         var database = Path.Combine(data.Path, "kestrel.db");
         var snapshotIds = await SnapshotThenCrashAsync(data.Path, archive);
 
-        // What SQLite does without the guard: the stale log is replayed into the restored snapshot.
+        // What SQLite does without the guard: it replays the stale log into the restored snapshot. Which rows
+        // that shows depends on the pages the log holds, but the file's size in pages always comes from the
+        // log's last commit, made on the live database, which had 30 more events than the snapshot.
         using (var control = new TempDirectory())
         {
             await Tool.RunOkAsync("tar", "-xzf", archive, "-C", control.Path);
+            const string Look = "PRAGMA page_count; SELECT COUNT(*) FROM events; SELECT group_concat(event_id) FROM (SELECT event_id FROM events ORDER BY 1);";
+            var clean = await Tool.RunAsync("sqlite3", Path.Combine(control.Path, "kestrel.db"), Look);
             File.Copy(database + "-wal", Path.Combine(control.Path, "kestrel.db-wal"));
-            var mixed = await Tool.RunAsync("sqlite3", Path.Combine(control.Path, "kestrel.db"), "SELECT COUNT(*) FROM events;");
-            Assert.False(mixed.ExitCode == 0 && mixed.Stdout.Trim() == "30", "the stale log should change what sqlite3 reads: " + mixed.Stdout + mixed.Stderr);
+            var mixed = await Tool.RunAsync("sqlite3", Path.Combine(control.Path, "kestrel.db"), Look);
+            Assert.NotEqual(clean, mixed);
         }
 
         await Tool.RunOkAsync("tar", "-xzf", archive, "-C", data.Path);
