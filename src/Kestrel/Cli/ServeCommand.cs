@@ -3,6 +3,7 @@ using Kestrel.Ingest;
 using Kestrel.Issues;
 using Kestrel.Platform;
 using Kestrel.Projects;
+using Kestrel.SourceMaps;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -67,7 +68,8 @@ public static class ServeCommand
             .AddSingleton(s => Secrets.Load(options, new DataDirectory(options), s.GetRequiredService<ILogger<Secrets>>()))
             .AddSingleton<ProjectStore>()
             .AddIngest()
-            .AddIssues();
+            .AddIssues()
+            .AddSourceMaps();
 
         var app = builder.Build();
         app.Services.GetRequiredService<Secrets>(); // generate and log the admin password at start, not on first use
@@ -77,6 +79,7 @@ public static class ServeCommand
         app.MapMetrics();
         app.MapIngest();
         app.MapIssues();
+        app.MapSourceMaps();
         return app;
     }
 }

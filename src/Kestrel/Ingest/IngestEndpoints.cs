@@ -1,5 +1,6 @@
 using Kestrel.Platform;
 using Kestrel.Projects;
+using Kestrel.SourceMaps;
 
 namespace Kestrel.Ingest;
 
@@ -19,7 +20,7 @@ public static class IngestEndpoints
     }
 
     private static async Task<IResult> PostEvents(HttpRequest request, Caller caller, EventStore store, IngestMetrics metrics,
-        RateLimiter rateLimiter, BodyBuffers buffers, TimeProvider time, CancellationToken cancellationToken)
+        RateLimiter rateLimiter, BodyBuffers buffers, TimeProvider time, SourceMapResolver sourceMaps, CancellationToken cancellationToken)
     {
         var (body, rejection) = await RequestBodyReader.ReadAsync(request, buffers, IngestLimits.MaxBodyBytes, cancellationToken);
         if (rejection is not null) return Reject(request, metrics, rejection);
@@ -28,7 +29,7 @@ public static class IngestEndpoints
         List<PreparedEvent>? events;
         bool isArray;
         using (body!)
-            (events, isArray, rejection) = IngestPipeline.Prepare(body!.Memory, receivedAt);
+            (events, isArray, rejection) = IngestPipeline.Prepare(body!.Memory, receivedAt, e => sourceMaps.ResolveAtIngest(caller.ProjectId, e));
         if (rejection is not null) return Reject(request, metrics, rejection);
 
         if (rateLimiter.TryAcquire(caller.ProjectId, events!.Count) is { } retryAfter)

@@ -5,14 +5,16 @@ namespace Kestrel.Ingest;
 
 /// <summary>
 /// Turns a request body into events ready to store, in order: 010 parse (depth-limited), 020 normalise,
-/// 030 group. Runs on the request's thread, so many requests prepare in parallel; only storing is serial.
+/// 025 resolve source maps (the caller passes the step, so grouping sees original frames), 030 group.
+/// Runs on the request's thread, so many requests prepare in parallel; only storing is serial.
 /// Everything is checked before anything is stored: a bad event refuses the whole request.
 /// </summary>
 public static class IngestPipeline
 {
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = IngestLimits.MaxJsonDepth };
 
-    public static (List<PreparedEvent>? Events, bool IsArray, Rejection? Rejection) Prepare(ReadOnlyMemory<byte> body, DateTimeOffset receivedAt)
+    public static (List<PreparedEvent>? Events, bool IsArray, Rejection? Rejection) Prepare(ReadOnlyMemory<byte> body, DateTimeOffset receivedAt,
+        Func<NormalisedEvent, NormalisedEvent>? resolveSourceMaps = null)
     {
         if (body.Span.Trim(" \t\r\n"u8).IsEmpty)
             return (null, false, new Rejection(400, "empty", "The body is empty; send one event object or an array of events."));
@@ -60,6 +62,7 @@ public static class IngestPipeline
                 if (JsonMarshal.GetRawUtf8Value(element).Length > IngestLimits.MaxEventBytes)
                     return (null, isArray, new Rejection(413, "event_too_large", which + $"is larger than {IngestLimits.MaxEventBytes / 1024 / 1024} MiB."));
                 var normalised = EventNormaliser.Normalise(element, receivedAt);
+                if (resolveSourceMaps is not null) normalised = resolveSourceMaps(normalised);
                 events.Add(PreparedEvent.From(normalised));
             }
             return (events, isArray, null);

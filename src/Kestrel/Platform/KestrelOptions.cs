@@ -33,5 +33,8 @@ public sealed class KestrelOptions
     /// <summary>Most write jobs waiting for the writer; ingest waits for room beyond this.</summary>
     public int WriterQueueCapacity { get; set; } = 4096;
 
+    /// <summary>Megabytes of parsed source maps kept in memory; the least recently used go first.</summary>
+    public int SourceMapCacheMegabytes { get; set; } = 256;
+
     public string DatabasePath => Path.Combine(DataDirectory, "kestrel.db");
 }

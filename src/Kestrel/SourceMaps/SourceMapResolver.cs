@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kestrel.Ingest;
+using Kestrel.Platform;
+
+namespace Kestrel.SourceMaps;
+
+/// <summary>
+/// Resolves JavaScript frames of a project's events with its uploaded maps. Two entry points:
+/// <see cref="ResolveAtIngest"/> (an ingest step between normalising and grouping, so grouping sees
+/// original frames) and <see cref="ResolveForDisplay"/> (API, MCP and UI: events stored before their
+/// map arrived). A map is found by the debug ID the event gives the frame's script, else by the event's
+/// release (and dist) and the script's URL path (PRODUCT §7). Nothing here ever fails an event: any
+/// problem leaves the frames as they came, with the reason in the frame's <c>data.sourcemap_error</c>.
+/// </summary>
+public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache, TimeProvider time, ILogger<SourceMapResolver> logger)
+{
+    private readonly ConcurrentDictionary<long, (long Generation, bool Has)> projectsWithFiles = new();
+    private readonly ConcurrentDictionary<(long, string?, string, MapRequest), (long Generation, (SourceFile File, string Method)? Found)> lookups = new();
+    private readonly ConcurrentDictionary<(long, string), byte> knownReleases = new();
+    private const int MaxRemembered = 50_000;
+
+    public SourceMapCache Cache => cache;
+
+    /// <summary>Ingest step 025: the event with its frames resolved where a map exists; the same event otherwise.</summary>
+    public NormalisedEvent ResolveAtIngest(long projectId, NormalisedEvent e)
+    {
+        if (e.Release is { } release) RememberRelease(projectId, release);
+        if (!e.Exceptions.Any(x => x.Frames.Any(f => f.Line >= 1 && f.Column >= 1)) || !HasFiles(projectId)) return e;
+        try
+        {
+            if (JsonNode.Parse(e.Payload, documentOptions: KestrelJson.StoredDocument) is not JsonObject root || !Resolve(projectId, root)) return e;
+            var payload = Serialize(root);
+            using var document = JsonDocument.Parse(payload, KestrelJson.StoredDocument);
+            return e with { Payload = payload, Exceptions = ExceptionReader.Read(document.RootElement) };
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            logger.LogWarning(error, "Source-map resolution of event {EventId} failed; storing its frames as they came", e.EventId);
+            return e;
+        }
+    }
+
+    /// <summary>
+    /// A stored event (its normalised JSON) with frames that are still minified resolved, if maps for them
+    /// exist now; <paramref name="storedEvent"/> itself when nothing changes. Safe to call for any event.
+    /// </summary>
+    public JsonElement ResolveForDisplay(long projectId, JsonElement storedEvent)
+    {
+        if (!HasUnresolvedFrames(storedEvent) || !HasFiles(projectId)) return storedEvent;
+        try
+        {
+            if (JsonNode.Parse(storedEvent.GetRawText(), documentOptions: KestrelJson.StoredDocument) is not JsonObject root || !Resolve(projectId, root))
+                return storedEvent;
+            using var document = JsonDocument.Parse(Serialize(root), KestrelJson.StoredDocument);
+            return document.RootElement.Clone();
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            logger.LogWarning(error, "Source-map resolution for display failed; showing the frames as stored");
+            return storedEvent;
+        }
+    }
+
+    private bool Resolve(long projectId, JsonObject root)
+    {
+        var release = Text(root["release"]);
+        var dist = Text(root["dist"]) ?? "";
+        return FrameResolver.Resolve(root,
+            request => Find(projectId, release, dist, request),
+            request => WhyNoMap(release, request));
+    }
+
+    private FoundMap? Find(long projectId, string? release, string dist, MapRequest request)
+    {
+        var generation = store.Generation;
+        var key = (projectId, release, dist, request);
+        if (!lookups.TryGetValue(key, out var known) || known.Generation != generation)
+        {
+            if (lookups.Count > MaxRemembered) lookups.Clear();
+            known = (generation, FindFile(projectId, release, dist, request));
+            lookups[key] = known;
+        }
+        if (known.Found is not var (file, method)) return null;
+        var map = cache.GetOrLoad(file.FilePath + "\n" + file.Sha1, () => Load(file));
+        return map is null ? null : new FoundMap(map, file.Url, method);
+    }
+
+    private (SourceFile, string)? FindFile(long projectId, string? release, string dist, MapRequest request)
+    {
+        if (request.DebugId is { } debugId && store.FindByDebugId(projectId, debugId).FirstOrDefault(f => f.Kind == SourceFile.SourceMapKind) is { } byId)
+            return (byId, "debug-id");
+        return FindInRelease(projectId, release, dist, request) is { } inRelease ? (inRelease, "release") : null;
+    }
+
+    private SourceFile? FindInRelease(long projectId, string? release, string dist, MapRequest request)
+    {
+        if (release is null) return null;
+        var candidates = ArtifactPaths.Candidates(request.File);
+        var files = store.FindInRelease(projectId, release, dist, candidates.Concat(candidates.Select(c => c + ".map")).ToList());
+        foreach (var candidate in candidates)
+        {
+            // A stored minified file says where its map is; else the map may sit beside it as <file>.map.
+            if (files.FirstOrDefault(f => f.Kind == SourceFile.MinifiedKind && f.UrlPath == candidate && f.SourcemapRef is not null) is { } minified
+                && ArtifactPaths.ResolveReference(candidate, minified.SourcemapRef!) is { } target)
+            {
+                var linked = files.FirstOrDefault(f => f.Kind == SourceFile.SourceMapKind && f.UrlPath == target)
+                    ?? store.FindInRelease(projectId, release, dist, [target]).FirstOrDefault(f => f.Kind == SourceFile.SourceMapKind);
+                if (linked is not null) return linked;
+            }
+            if (files.FirstOrDefault(f => f.Kind == SourceFile.SourceMapKind && f.UrlPath == candidate + ".map") is { } beside) return beside;
+        }
+        return null;
+    }
+
+    private SourceMap? Load(SourceFile file)
+    {
+        if (store.ReadContent(file) is not { } bytes) return null;
+        try { return SourceMapParser.Parse(bytes); }
+        catch (SourceMapException e)
+        {
+            logger.LogWarning("Stored source map {Path} cannot be parsed: {Message}", file.FilePath, e.Message);
+            return null;
+        }
+    }
+
+    private static string WhyNoMap(string? release, MapRequest request)
+    {
+        var byId = request.DebugId is { } id ? $"No source map with debug ID {id} was uploaded" : "The event gives no debug ID for this script";
+        if (release is null) return byId + ", and the event has no release to look in.";
+        var tried = string.Join(", ", ArtifactPaths.Candidates(request.File).Select(c => c + ".map"));
+        return $"{byId}, and release '{release}' has no map for it (tried {tried}, and minified files there with a sourceMappingURL).";
+    }
+
+    private bool HasFiles(long projectId)
+    {
+        var generation = store.Generation;
+        if (projectsWithFiles.TryGetValue(projectId, out var known) && known.Generation == generation) return known.Has;
+        var has = store.HasAnyFiles(projectId);
+        projectsWithFiles[projectId] = (generation, has);
+        return has;
+    }
+
+    /// <summary>Releases are created on first use by an event; the write runs beside ingest, once per release.</summary>
+    private void RememberRelease(long projectId, string release)
+    {
+        if (release.Length is 0 or > ReleaseNames.MaxLength || knownReleases.ContainsKey((projectId, release))) return;
+        if (knownReleases.Count > MaxRemembered) knownReleases.Clear();
+        knownReleases[(projectId, release)] = 0;
+        store.EnsureReleaseAsync(projectId, release, time.GetUtcNow().ToUnixTimeMilliseconds()).ContinueWith(t =>
+        {
+            knownReleases.TryRemove((projectId, release), out _);
+            logger.LogWarning(t.Exception, "Release {Release} could not be recorded", release);
+        }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
+
+    private static bool HasUnresolvedFrames(JsonElement e)
+    {
+        if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty("exception", out var exception) || exception.ValueKind != JsonValueKind.Object
+            || !exception.TryGetProperty("values", out var values) || values.ValueKind != JsonValueKind.Array) return false;
+        foreach (var value in values.EnumerateArray())
+        {
+            if (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty("stacktrace", out var stacktrace) || stacktrace.ValueKind != JsonValueKind.Object
+                || !stacktrace.TryGetProperty("frames", out var frames) || frames.ValueKind != JsonValueKind.Array) continue;
+            foreach (var frame in frames.EnumerateArray())
+            {
+                if (frame.ValueKind == JsonValueKind.Object && frame.TryGetProperty("colno", out _)
+                    && !(frame.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object && data.TryGetProperty("sourcemap", out _)))
+                    return true;
+            }
+        }
+        return false;
+    }
+
+    private static byte[] Serialize(JsonObject root)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(16 * 1024);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = KestrelJson.Encoder, SkipValidation = true }))
+            root.WriteTo(writer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static string? Text(JsonNode? node) =>
+        node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+}
