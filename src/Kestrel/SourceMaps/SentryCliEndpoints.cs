@@ -26,8 +26,8 @@ public static class SentryCliEndpoints
         org.MapPost("/artifactbundle/assemble/", (HttpContext http, Caller caller, ArtifactBundleAssembler assembler, CancellationToken ct) =>
             Assemble(http, caller, assembler, null, ct));
         org.MapPost("/releases/{version}/assemble/", (HttpContext http, Caller caller, ArtifactBundleAssembler assembler, CancellationToken ct) =>
-            Assemble(http, caller, assembler, RawPath.Segment(http, 4), ct));
-        MapReleases(org, versionSegment: 4);
+            Assemble(http, caller, assembler, RawPath.Segment(http, 5), ct));
+        MapReleases(org, versionSegment: 5);
 
         // 2.x: the same release calls under the project.
         var project = api.MapGroup("/projects/{org}/{project}").AddEndpointFilter(async (context, next) =>
@@ -36,7 +36,7 @@ public static class SentryCliEndpoints
             var slug = context.HttpContext.Request.RouteValues["project"] as string;
             return slug == caller.Project.Slug ? await next(context) : ApiError.NotFound($"Project '{slug}' is not the project of this token.");
         });
-        MapReleases(project, versionSegment: 5);
+        MapReleases(project, versionSegment: 6);
 
         // Anything else sentry-cli may try: say so plainly, and log it so unsupported calls are found.
         api.Map("/{**rest}", (HttpContext http, ILogger<SourceMapStore> logger) =>
