@@ -1,38 +1,36 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the .NET SDK. Safe to run again: it installs only what is missing.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-# --- Source maps (issue 4): esbuild, @sentry/node, sentry-cli 3.x and 2.x for tests/Kestrel.Tests/SourceMaps.
-# npm ci only when node_modules does not match the committed lockfile (a stamp copy of it says so).
-# The sentry-cli and esbuild binaries come in optional-dependency packages: no install scripts run.
-sourcemap_clients="$(cd "$(dirname "$0")/.." && pwd)/tests/clients/sourcemaps"
-if ! command -v npm >/dev/null 2>&1; then
-  echo "install-test-deps: installing nodejs and npm"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
-fi
-if ! cmp -s "$sourcemap_clients/package-lock.json" "$sourcemap_clients/node_modules/.kestrel-lock-stamp"; then
-  echo "install-test-deps: npm ci in tests/clients/sourcemaps"
-  (cd "$sourcemap_clients" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
-  cp "$sourcemap_clients/package-lock.json" "$sourcemap_clients/node_modules/.kestrel-lock-stamp"
-fi
-# --- end of source maps
-
+# --- Debian packages -------------------------------------------------------------------------
 missing=()
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt_get() { apt-get "$@"; }
+  elif command -v sudo >/dev/null 2>&1; then
+    apt_get() { sudo apt-get "$@"; }
+  else
+    echo "install-test-deps: please install these Debian packages as root: ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "install-test-deps: installing ${missing[*]}"
+  apt_get update -qq
+  DEBIAN_FRONTEND=noninteractive apt_get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if [ "$(id -u)" -eq 0 ]; then
-  apt_get() { apt-get "$@"; }
-elif command -v sudo >/dev/null 2>&1; then
-  apt_get() { sudo apt-get "$@"; }
-else
-  echo "install-test-deps: please install these Debian packages as root: ${missing[*]}" >&2
-  exit 1
-fi
-
-echo "install-test-deps: installing ${missing[*]}"
-apt_get update -qq
-DEBIAN_FRONTEND=noninteractive apt_get install -y -qq --no-install-recommends "${missing[@]}"
+# --- npm packages of the test clients ----------------------------------------------------------
+# Each directory has a committed lockfile; `npm ci` runs only when node_modules was not installed
+# from that exact lockfile (the stamp holds the lockfile's hash).
+for dir in tests/clients/sentry-node tests/clients/sourcemaps; do
+  stamp="$dir/node_modules/.kestrel-lock-sha256"
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+    echo "install-test-deps: npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$stamp"
+  fi
+done

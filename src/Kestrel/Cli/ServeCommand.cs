@@ -78,6 +78,7 @@ public static class ServeCommand
         app.MapHealth();
         app.MapMetrics();
         app.MapIngest();
+        app.MapSentryIngest();
         app.MapIssues();
         app.MapSourceMaps();
         return app;

@@ -31,7 +31,10 @@ public static class GroupingV1
 
     public static string DefaultKey(NormalisedEvent e, ExceptionValue? main)
     {
-        if (main is not null)
+        // A message captured with a stack (JS captureMessage adds a synthetic exception) is grouped by
+        // its message, like the same call from .NET, which sends no stack: two messages logged through
+        // one helper function are different problems, one message from two places is the same one.
+        if (main is not null && !(main.Synthetic && (e.MessageTemplate ?? e.Message) is not null))
         {
             var type = main.Synthetic ? "" : main.Type ?? "Error";
             var inApp = main.Frames.Where(f => f.InApp == true).ToList();
@@ -78,11 +81,13 @@ public static class GroupingV1
         {
             var file = frame.Filename ?? frame.AbsPath ?? frame.Module;
             if (file is not null) file = FrameNormaliser.Readable(file);
-            culprit = (file, frame.Function) switch
+            // JavaScript names code outside any function "?" or "<anonymous>": say only where it is.
+            var function = frame.Function is "?" or "<anonymous>" ? null : frame.Function;
+            culprit = (file, function) switch
             {
-                (not null, not null) => $"{file} in {frame.Function}",
+                (not null, not null) => $"{file} in {function}",
                 (not null, null) => file,
-                (null, not null) => frame.Function,
+                (null, not null) => function,
                 _ => e.Transaction ?? "",
             };
         }

@@ -13,9 +13,10 @@ public static class EventNormaliser
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = KestrelJson.Encoder, SkipValidation = true };
 
-    public static NormalisedEvent Normalise(JsonElement root, DateTimeOffset receivedAt)
+    /// <param name="eventId">an id that wins over the event's own (an envelope header's), or null</param>
+    public static NormalisedEvent Normalise(JsonElement root, DateTimeOffset receivedAt, string? eventId = null)
     {
-        var eventId = EventReader.EventId(EventReader.String(root, "event_id")) ?? Guid.NewGuid().ToString("N");
+        eventId ??= EventReader.EventId(EventReader.String(root, "event_id")) ?? Guid.NewGuid().ToString("N");
         var timestamp = root.TryGetProperty("timestamp", out var ts) ? EventReader.Timestamp(ts) ?? receivedAt : receivedAt;
         var level = EventReader.Level(EventReader.String(root, "level"));
         var (message, template, messageParams) = ReadMessage(root);

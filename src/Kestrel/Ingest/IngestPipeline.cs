@@ -5,36 +5,19 @@ namespace Kestrel.Ingest;
 
 /// <summary>
 /// Turns a request body into events ready to store, in order: 010 parse (depth-limited), 020 normalise,
-/// 025 resolve source maps (the caller passes the step, so grouping sees original frames), 030 group.
-/// Runs on the request's thread, so many requests prepare in parallel; only storing is serial.
+/// 030 group. Runs on the request's thread, so many requests prepare in parallel; only storing is serial.
 /// Everything is checked before anything is stored: a bad event refuses the whole request.
 /// </summary>
 public static class IngestPipeline
 {
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = IngestLimits.MaxJsonDepth };
 
+    /// <param name="resolveSourceMaps">step 025, source-map resolution for the caller's project (between normalising and grouping), or null</param>
     public static (List<PreparedEvent>? Events, bool IsArray, Rejection? Rejection) Prepare(ReadOnlyMemory<byte> body, DateTimeOffset receivedAt,
         Func<NormalisedEvent, NormalisedEvent>? resolveSourceMaps = null)
     {
-        if (body.Span.Trim(" \t\r\n"u8).IsEmpty)
-            return (null, false, new Rejection(400, "empty", "The body is empty; send one event object or an array of events."));
-
-        // The JSON parser does not check UTF-8 inside strings; reading such a string later would throw.
-        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
-            return (null, false, new Rejection(400, "malformed_json", "The body is not valid UTF-8."));
-
-        if (HasLoneSurrogateEscape(body.Span))
-            return (null, false, new Rejection(400, "malformed_json", "The body holds a \\u escape of half a UTF-16 surrogate pair, which is not text."));
-
-        JsonDocument document;
-        try { document = JsonDocument.Parse(body, ParseOptions); }
-        catch (JsonException e)
-        {
-            var why = e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
-                ? $"it is nested deeper than {IngestLimits.MaxJsonDepth} levels"
-                : $"error at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}";
-            return (null, false, new Rejection(400, "malformed_json", $"The body is not valid JSON: {why}."));
-        }
+        var (document, rejection) = Parse(body, "The body");
+        if (document is null) return (null, false, rejection);
 
         using (document)
         {
@@ -55,17 +38,59 @@ public static class IngestPipeline
             var events = new List<PreparedEvent>(elements.Count);
             for (var i = 0; i < elements.Count; i++)
             {
-                var element = elements[i];
-                var which = isArray ? $"Event {i} " : "The event ";
-                if (element.ValueKind != JsonValueKind.Object)
-                    return (null, isArray, new Rejection(400, "not_an_object", which + "is not a JSON object."));
-                if (JsonMarshal.GetRawUtf8Value(element).Length > IngestLimits.MaxEventBytes)
-                    return (null, isArray, new Rejection(413, "event_too_large", which + $"is larger than {IngestLimits.MaxEventBytes / 1024 / 1024} MiB."));
-                var normalised = EventNormaliser.Normalise(element, receivedAt);
-                if (resolveSourceMaps is not null) normalised = resolveSourceMaps(normalised);
-                events.Add(PreparedEvent.From(normalised));
+                var (prepared, refused) = PrepareElement(elements[i], receivedAt, isArray ? $"Event {i} " : "The event ", eventId: null, resolveSourceMaps);
+                if (prepared is null) return (null, isArray, refused);
+                events.Add(prepared);
             }
             return (events, isArray, null);
+        }
+    }
+
+    /// <summary>One event object, such as an envelope's <c>event</c> item, whose id may come from elsewhere.</summary>
+    /// <param name="eventId">an id that wins over the event's own (an envelope header's), or null</param>
+    public static (PreparedEvent? Event, Rejection? Rejection) PrepareOne(ReadOnlyMemory<byte> json, DateTimeOffset receivedAt, string? eventId, string which,
+        Func<NormalisedEvent, NormalisedEvent>? resolveSourceMaps = null)
+    {
+        if (json.Length > IngestLimits.MaxEventBytes)
+            return (null, new Rejection(413, "event_too_large", which + $"is larger than {IngestLimits.MaxEventBytes / 1024 / 1024} MiB."));
+        var (document, rejection) = Parse(json, which.TrimEnd());
+        if (document is null) return (null, rejection);
+        using (document) return PrepareElement(document.RootElement, receivedAt, which, eventId, resolveSourceMaps);
+    }
+
+    private static (PreparedEvent?, Rejection?) PrepareElement(JsonElement element, DateTimeOffset receivedAt, string which, string? eventId,
+        Func<NormalisedEvent, NormalisedEvent>? resolveSourceMaps)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+            return (null, new Rejection(400, "not_an_object", which + "is not a JSON object."));
+        if (JsonMarshal.GetRawUtf8Value(element).Length > IngestLimits.MaxEventBytes)
+            return (null, new Rejection(413, "event_too_large", which + $"is larger than {IngestLimits.MaxEventBytes / 1024 / 1024} MiB."));
+        var normalised = EventNormaliser.Normalise(element, receivedAt, eventId);
+        if (resolveSourceMaps is not null) normalised = resolveSourceMaps(normalised);
+        return (PreparedEvent.From(normalised), null);
+    }
+
+    /// <summary>Checks the bytes are text and parses them with the depth limit.</summary>
+    /// <param name="what">how messages name the bytes, such as "The body"</param>
+    private static (JsonDocument?, Rejection?) Parse(ReadOnlyMemory<byte> json, string what)
+    {
+        if (json.Span.Trim(" \t\r\n"u8).IsEmpty)
+            return (null, new Rejection(400, "empty", $"{what} is empty; send one event object or an array of events."));
+
+        // The JSON parser does not check UTF-8 inside strings; reading such a string later would throw.
+        if (!System.Text.Unicode.Utf8.IsValid(json.Span))
+            return (null, new Rejection(400, "malformed_json", $"{what} is not valid UTF-8."));
+
+        if (HasLoneSurrogateEscape(json.Span))
+            return (null, new Rejection(400, "malformed_json", $"{what} holds a \\u escape of half a UTF-16 surrogate pair, which is not text."));
+
+        try { return (JsonDocument.Parse(json, ParseOptions), null); }
+        catch (JsonException e)
+        {
+            var why = e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
+                ? $"it is nested deeper than {IngestLimits.MaxJsonDepth} levels"
+                : $"error at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}";
+            return (null, new Rejection(400, "malformed_json", $"{what} is not valid JSON: {why}."));
         }
     }
 

@@ -16,7 +16,7 @@ public sealed class PooledBody(BodyBuffers buffers, byte[] buffer, int length) :
 public sealed record Rejection(int Status, string Reason, string Message, int? RetryAfterSeconds = null);
 
 /// <summary>
-/// Reads a request body, decompressing gzip, deflate (zlib) or br, and counting decompressed bytes as
+/// Reads a request body, decompressing gzip, deflate (zlib), br or zstd, and counting decompressed bytes as
 /// they arrive so a compression bomb is stopped at the limit instead of filling memory.
 /// </summary>
 public static class RequestBodyReader
@@ -31,10 +31,11 @@ public static class RequestBodyReader
             "gzip" or "x-gzip" => new GZipStream(source, CompressionMode.Decompress, leaveOpen: true),
             "deflate" => new ZLibStream(source, CompressionMode.Decompress, leaveOpen: true),
             "br" => new BrotliStream(source, CompressionMode.Decompress, leaveOpen: true),
+            "zstd" => new ZstdSharp.DecompressionStream(source, leaveOpen: true),
             _ => Stream.Null,
         };
         if (decompressor == Stream.Null)
-            return (null, new Rejection(400, "unsupported_encoding", $"Content-Encoding '{encoding}' is not supported; use gzip, deflate or br."));
+            return (null, new Rejection(400, "unsupported_encoding", $"Content-Encoding '{encoding}' is not supported; use gzip, deflate, br or zstd."));
 
         var buffer = buffers.TryRent(request.ContentLength is > 0 and < 1 << 20 && decompressor is null ? (int)request.ContentLength : 16 * 1024);
         if (buffer is null)
@@ -70,7 +71,7 @@ public static class RequestBodyReader
                 }
             }
         }
-        catch (InvalidDataException)
+        catch (Exception e) when (decompressor is not null && IsBadData(e, decompressor))
         {
             buffers.Return(buffer);
             return (null, new Rejection(400, "bad_compression", $"The body is not valid {encoding} data."));
@@ -93,6 +94,15 @@ public static class RequestBodyReader
         }
         return (new PooledBody(buffers, buffer, length), null);
     }
+
+    /// <summary>How each decompressor says its input is not its format: a client error (400), not a server one.</summary>
+    private static bool IsBadData(Exception e, Stream decompressor) => e switch
+    {
+        InvalidDataException => true,                                     // gzip, deflate
+        InvalidOperationException => decompressor is BrotliStream,        // "Decoder ran into invalid data"
+        ZstdSharp.ZstdException or EndOfStreamException => decompressor is ZstdSharp.DecompressionStream, // corrupt or truncated frame
+        _ => false,
+    };
 
     private static readonly Rejection Busy =
         new(503, "busy", "The server is receiving too much data at once; retry shortly.", RetryAfterSeconds: 2);

@@ -25,7 +25,13 @@ public sealed record IssueView(long Id, string Project, string Title, string Typ
 public sealed record IssuePage(IReadOnlyList<IssueView> Issues, string? NextCursor);
 
 /// <summary>A stored event: <see cref="Event"/> is its normalised Sentry JSON.</summary>
-public sealed record EventView(string Id, DateTime ReceivedAt, DateTime Timestamp, string Level, JsonElement Event);
+public sealed record EventView(string Id, DateTime ReceivedAt, DateTime Timestamp, string Level, JsonElement Event)
+{
+    /// <summary>What users wrote about this event (Sentry user feedback), oldest first.</summary>
+    public IReadOnlyList<FeedbackView> Feedback { get; init; } = [];
+}
+
+public sealed record FeedbackView(string Name, string Email, string Comments, string Url, DateTime ReceivedAt);
 
 public sealed record EventPage(IReadOnlyList<EventView> Events, string? NextCursor);
 

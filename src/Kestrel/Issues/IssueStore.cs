@@ -62,13 +62,24 @@ public sealed class IssueStore(Database database, DatabaseWriter writer)
             + (after is null ? "" : " AND id < @afterId") + " ORDER BY id DESC LIMIT @take",
             new { projectId, issueId, afterId = after?[0], take = limit + 1 }).AsList();
         var next = rows.Count > limit ? Cursor.Encode(rows[limit - 1].Id) : null;
-        var events = rows.Take(limit).Select(r =>
+        var page = rows.Take(limit).ToList();
+        var feedback = Feedback(connection, projectId, page.Select(r => r.EventId));
+        var events = page.Select(r =>
         {
             using var document = JsonDocument.Parse(StoredPayload.Decompress(r.Payload), KestrelJson.StoredDocument);
-            return new EventView(r.EventId, IssueView.Time(r.ReceivedAt), IssueView.Time(r.OccurredAt), r.Level, document.RootElement.Clone());
+            return new EventView(r.EventId, IssueView.Time(r.ReceivedAt), IssueView.Time(r.OccurredAt), r.Level, document.RootElement.Clone())
+            {
+                Feedback = feedback[r.EventId].ToList(),
+            };
         }).ToList();
         return new EventPage(events, next);
     }
+
+    private static ILookup<string, FeedbackView> Feedback(Microsoft.Data.Sqlite.SqliteConnection connection, long projectId, IEnumerable<string> eventIds) =>
+        connection.Query<(string EventId, string Name, string Email, string Comments, string Url, long ReceivedAt)>(
+            "SELECT event_id, name, email, comments, url, received_at FROM user_feedback WHERE project_id = @projectId AND event_id IN @eventIds ORDER BY id",
+            new { projectId, eventIds })
+        .ToLookup(f => f.EventId, f => new FeedbackView(f.Name, f.Email, f.Comments, f.Url, IssueView.Time(f.ReceivedAt)));
 
     /// <returns>the changed issue, or null when it does not exist in this project</returns>
     public async Task<IssueView?> ChangeStatusAsync(long projectId, long issueId, StatusChange change, long nowMs, CancellationToken cancellationToken)

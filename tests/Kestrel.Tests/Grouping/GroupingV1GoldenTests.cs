@@ -64,10 +64,10 @@ public sealed class GroupingV1GoldenTests
             var g = GroupSample(f);
             return new Expected(old.TryGetValue(f, out var e) ? e.Group : f, g.Title, g.Type, g.Culprit, g.Fingerprint);
         });
-        var json = JsonSerializer.Serialize(fresh, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
+        var json = JsonSerializer.Serialize(fresh, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         // Write to the source tree, not only the build output, so the change shows in git.
         var source = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../Samples/grouping/expected.json"));
-        File.WriteAllText(source, json);
-        File.WriteAllText(ExpectedPath, json);
+        File.WriteAllText(source, json + "\n");
+        File.WriteAllText(ExpectedPath, json + "\n");
     }
 }
