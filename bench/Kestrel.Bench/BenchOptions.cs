@@ -14,14 +14,16 @@ public sealed class BenchOptions
     public int Runs { get; private set; } = 1;
     public double Settle { get; private set; } = 5;
     public int MaxInFlight { get; private set; } = 4096;
+    public int EnvelopePool { get; private set; } = 80_000;
     public string? Output { get; private set; }
     public string DataRoot { get; private set; } = Path.GetTempPath();
     public Dictionary<string, string> ServerEnvironment { get; } = [];
 
     public const string Usage = """
-        Usage: Kestrel.Bench [all|single|batch|ceiling|latency] [options]
-          all        ceiling, single events, arrays, then latency at a fixed rate (default)
+        Usage: Kestrel.Bench [all|single|envelope|batch|ceiling|latency] [options]
+          all        ceiling, single events, envelopes, arrays, then latency at a fixed rate (default)
           single     one event per request to Kestrel
+          envelope   single, then the same events as gzip envelopes to /api/{id}/envelope/
           batch      arrays of --batch events per request to Kestrel
           ceiling    the same bodies to a trivial endpoint that only reads them
           latency    an open-loop sender at --rate requests/s (default: half the measured ceiling)
@@ -37,6 +39,7 @@ public sealed class BenchOptions
           --env NAME=VALUE        any other environment variable for the server
           --settle S              wait after load before reading idle memory (5)
           --max-in-flight N       open loop: skip a send when this many are unanswered (4096)
+          --envelope-pool N       distinct gzip envelopes made before timing (80000)
           --out FILE              also write every run's figures as JSON
           --data-root DIR         where the servers' temporary data directories go (system temp)
         """;
@@ -46,7 +49,7 @@ public sealed class BenchOptions
         var options = new BenchOptions();
         var i = 0;
         if (args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal)) options.Mode = args[i++];
-        if (options.Mode is not ("all" or "single" or "batch" or "ceiling" or "latency")) return Fail($"Unknown mode '{options.Mode}'.");
+        if (options.Mode is not ("all" or "single" or "envelope" or "batch" or "ceiling" or "latency")) return Fail($"Unknown mode '{options.Mode}'.");
         for (; i < args.Length; i += 2)
         {
             if (args[i] is "--help" or "-h") return Fail(null);
@@ -63,6 +66,7 @@ public sealed class BenchOptions
                 case "--runs": options.Runs = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--settle": options.Settle = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--max-in-flight": options.MaxInFlight = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--envelope-pool": options.EnvelopePool = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--out": options.Output = Path.GetFullPath(value); break;
                 case "--data-root": options.DataRoot = Path.GetFullPath(value); break;
                 case "--writer-max-batch": options.ServerEnvironment["KESTREL_WRITER_MAX_BATCH"] = value; break;

@@ -6,7 +6,7 @@ namespace Kestrel.Bench;
 /// One run: the ceiling first (nothing else running), then each Kestrel mode against a freshly started
 /// server with an empty data directory, so every mode's memory and database start from the same place.
 /// </summary>
-public sealed class BenchRunner(BenchOptions options, string serverDirectory, BodySet singles, BodySet arrays)
+public sealed class BenchRunner(BenchOptions options, string serverDirectory, BodySet singles, BodySet arrays, BodySet? envelopes)
 {
     private TimeSpan Measured => TimeSpan.FromSeconds(options.Seconds);
     private TimeSpan Warmup => TimeSpan.FromSeconds(options.Warmup);
@@ -20,11 +20,19 @@ public sealed class BenchRunner(BenchOptions options, string serverDirectory, Bo
             ceiling = await CeilingAsync(m, "ceiling, single", singles);
         if (mode is "all" or "ceiling")
             await CeilingAsync(m, "ceiling, arrays", arrays);
-        if (mode is "all" or "single")
+        if (mode is "all" or "single" or "envelope")
         {
             await KestrelAsync(m, "single", singles, client => client.RunClosedAsync(options.Concurrency, Warmup),
                 client => client.RunClosedAsync(options.Concurrency, Measured));
             if (ceiling is { } c) m["single: processed / ceiling, %"] = 100 * m["single: processed events/s"] / c;
+        }
+        if (mode is "all" or "envelope")
+        {
+            // The same events as "single", each in a gzip envelope to the Sentry endpoint, as the .NET SDK sends them.
+            await KestrelAsync(m, "envelope", envelopes!, client => client.RunClosedAsync(options.Concurrency, Warmup),
+                client => client.RunClosedAsync(options.Concurrency, Measured),
+                server => LoadTarget.Envelope(server.Project!.Value.Id, server.Project.Value.PublicKey));
+            m["envelope: processed / single processed, %"] = 100 * m["envelope: processed events/s"] / m["single: processed events/s"];
         }
         if (mode is "all" or "batch")
         {
@@ -53,12 +61,13 @@ public sealed class BenchRunner(BenchOptions options, string serverDirectory, Bo
         return result.OkPerSecond;
     }
 
-    private async Task KestrelAsync(Metrics m, string name, BodySet bodies, Func<LoadClient, Task<LoadResult>> warm, Func<LoadClient, Task<LoadResult>> measure)
+    private async Task KestrelAsync(Metrics m, string name, BodySet bodies, Func<LoadClient, Task<LoadResult>> warm, Func<LoadClient, Task<LoadResult>> measure,
+        Func<ChildServer, LoadTarget>? target = null)
     {
         await using var server = await ChildServer.StartKestrelAsync(serverDirectory, options.DataRoot, options.ServerEnvironment);
         await Task.Delay(TimeSpan.FromSeconds(1));
         m[$"{name}: RSS idle after start, MB"] = server.Monitor.RssKb / 1024.0;
-        using var client = new LoadClient(server.BaseUrl, server.Token, bodies);
+        using var client = new LoadClient(server.BaseUrl, target?.Invoke(server) ?? LoadTarget.Events(server.Token), bodies);
         await warm(client);
 
         // Every answer came after its commit, so once the phase's last answer is in, its rows are all there.

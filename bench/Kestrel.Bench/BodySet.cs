@@ -16,12 +16,12 @@ public sealed class BodySet
     private readonly int[][] idOffsets;
     private long nextBody;
 
-    private BodySet(List<byte[]> bodies, int eventsPerBody)
+    private BodySet(List<byte[]> bodies, int eventsPerBody, bool rewriteIds = true)
     {
         this.bodies = [.. bodies];
-        idOffsets = [.. bodies.Select(FindIds)];
+        idOffsets = rewriteIds ? [.. bodies.Select(FindIds)] : [.. bodies.Select(_ => Array.Empty<int>())];
         EventsPerBody = eventsPerBody;
-        if (idOffsets.Any(ids => ids.Length != eventsPerBody))
+        if (rewriteIds && idOffsets.Any(ids => ids.Length != eventsPerBody))
             throw new InvalidOperationException("Every event in a body needs exactly one event_id.");
     }
 
@@ -50,6 +50,35 @@ public sealed class BodySet
             bodies.Add(body.ToArray());
         }
         return new BodySet(bodies, perArray);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> gzip envelopes of one event each, as the .NET SDK sends them (envelope header
+    /// with the event id, item header with the length, trailing newline, gzip at the fastest level). The ids
+    /// are inside the compressed bytes, so they cannot be rewritten per send: every body is made with its
+    /// own id, and a phase that sends more than <paramref name="count"/> bodies sends some twice (stored once).
+    /// </summary>
+    public static BodySet GzipEnvelopes(IReadOnlyList<byte[]> events, int count)
+    {
+        var bodies = new byte[count][];
+        Parallel.For(0, count, i =>
+        {
+            var json = (byte[])events[i % events.Count].Clone();
+            var id = json.AsSpan(FindIds(json)[0], 32);
+            WriteId(id);
+            var envelope = new MemoryStream(json.Length + 200);
+            envelope.Write("{\"event_id\":\""u8);
+            envelope.Write(id);
+            envelope.Write("\",\"sdk\":{\"name\":\"sentry.dotnet\",\"version\":\"6.12.1\"}}\n"u8);
+            envelope.Write(System.Text.Encoding.ASCII.GetBytes($"{{\"type\":\"event\",\"length\":{json.Length}}}\n"));
+            envelope.Write(json);
+            envelope.WriteByte((byte)'\n');
+            var compressed = new MemoryStream();
+            using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest))
+                gzip.Write(envelope.GetBuffer(), 0, (int)envelope.Length);
+            bodies[i] = compressed.ToArray();
+        });
+        return new BodySet([.. bodies], 1, rewriteIds: false);
     }
 
     /// <summary>The next body with unique event ids, in a pooled buffer the caller returns to <see cref="ArrayPool{T}.Shared"/>.</summary>

@@ -25,6 +25,8 @@ public sealed partial class ChildServer : IAsyncDisposable
 
     public Uri BaseUrl { get; private set; } = null!;
     public string? Token { get; private set; }
+    /// <summary>The bench project's id and public key: what a Sentry SDK's DSN holds.</summary>
+    public (long Id, string PublicKey)? Project { get; private set; }
     public ProcessMonitor Monitor { get; }
 
     public static async Task<ChildServer> StartKestrelAsync(string serverDirectory, string dataRoot, IReadOnlyDictionary<string, string> environment)
@@ -38,9 +40,10 @@ public sealed partial class ChildServer : IAsyncDisposable
         };
         var executable = Path.Combine(serverDirectory, "kestrel");
         var created = await RunToEndAsync(executable, ["project", "create", "bench", "--json"], env);
-        var token = JsonDocument.Parse(created).RootElement.GetProperty("token").GetString();
+        var project = JsonDocument.Parse(created).RootElement;
         var server = await StartAsync(executable, ["serve"], env, data, workingDirectory: serverDirectory);
-        server.Token = token;
+        server.Token = project.GetProperty("token").GetString();
+        server.Project = (project.GetProperty("id").GetInt64(), project.GetProperty("public_key").GetString()!);
         return server;
     }
 

@@ -17,22 +17,37 @@ public sealed record LoadResult(long Ok, long NotOk, long Failed, long Skipped, 
     }
 }
 
+/// <summary>Where and how bodies are posted: Kestrel's own endpoint with a bearer token, or a Sentry endpoint with a DSN key.</summary>
+public sealed record LoadTarget(string Path, string? BearerToken = null, string? SentryKey = null, string? ContentEncoding = null, string? ContentType = "application/json")
+{
+    public static LoadTarget Events(string? token) => new("/api/events", BearerToken: token);
+
+    /// <summary>As the .NET SDK sends: X-Sentry-Auth, gzip, no Content-Type.</summary>
+    public static LoadTarget Envelope(long projectId, string publicKey) =>
+        new($"/api/{projectId}/envelope/", SentryKey: publicKey, ContentEncoding: "gzip", ContentType: null);
+}
+
 /// <summary>
-/// Posts bodies to <c>/api/events</c>, the same code for Kestrel and for the ceiling endpoint. Closed loop:
+/// Posts bodies to a <see cref="LoadTarget"/> (<c>/api/events</c> by default), the same code for Kestrel and for the ceiling endpoint. Closed loop:
 /// N workers, each sends its next request when the previous one is answered. Open loop: requests leave
 /// on a fixed schedule whatever the answers do, which is what many independent SDKs look like.
 /// </summary>
 public sealed class LoadClient : IDisposable
 {
-    private static readonly MediaTypeHeaderValue JsonType = new("application/json");
     private readonly HttpClient http;
     private readonly Uri url;
     private readonly BodySet bodies;
+    private readonly LoadTarget target;
+    private readonly MediaTypeHeaderValue? contentType;
 
-    public LoadClient(Uri baseUrl, string? token, BodySet bodies)
+    public LoadClient(Uri baseUrl, string? token, BodySet bodies) : this(baseUrl, LoadTarget.Events(token), bodies) { }
+
+    public LoadClient(Uri baseUrl, LoadTarget target, BodySet bodies)
     {
         this.bodies = bodies;
-        url = new Uri(baseUrl, "/api/events");
+        this.target = target;
+        contentType = target.ContentType is null ? null : new MediaTypeHeaderValue(target.ContentType);
+        url = new Uri(baseUrl, target.Path);
         http = new HttpClient(new SocketsHttpHandler
         {
             UseCookies = false,
@@ -41,7 +56,9 @@ public sealed class LoadClient : IDisposable
             MaxConnectionsPerServer = int.MaxValue,
         })
         { Timeout = TimeSpan.FromSeconds(60) };
-        if (token is not null) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (target.BearerToken is not null) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", target.BearerToken);
+        if (target.SentryKey is not null)
+            http.DefaultRequestHeaders.TryAddWithoutValidation("X-Sentry-Auth", $"Sentry sentry_version=7,sentry_client=kestrel.bench/1,sentry_key={target.SentryKey}");
     }
 
     /// <summary>The HTTP status, or 0 when the request failed without one.</summary>
@@ -51,7 +68,8 @@ public sealed class LoadClient : IDisposable
         try
         {
             using var content = new ByteArrayContent(buffer, 0, length);
-            content.Headers.ContentType = JsonType;
+            content.Headers.ContentType = contentType;
+            if (target.ContentEncoding is not null) content.Headers.ContentEncoding.Add(target.ContentEncoding);
             using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead);
             return (int)response.StatusCode;

@@ -31,7 +31,8 @@ public static class SentryEndpoints
         var (key, authError) = RequestKey(request);
         if (authError is not null) return ingest.Reject(new Rejection(401, "unauthorized", authError));
         Rejection? refused = null;
-        if (key is not null && ingest.FindProject(key, id, out refused) is null) return ingest.Reject(refused!);
+        var project = key is null ? null : ingest.FindProject(key, id, out refused);
+        if (key is not null && project is null) return ingest.Reject(refused!);
 
         var (body, rejection) = await RequestBodyReader.ReadAsync(request, ingest.Buffers, IngestLimits.MaxBodyBytes, cancellationToken);
         if (rejection is not null) return ingest.Reject(rejection);
@@ -51,7 +52,8 @@ public static class SentryEndpoints
                     return ingest.Reject(new Rejection(401, "unauthorized", "The envelope's dsn names another public key than the request does."));
             }
             if (key is null) return ingest.Reject(MissingKey);
-            if (ingest.FindProject(key, id, out refused) is not { } project) return ingest.Reject(refused!);
+            project ??= ingest.FindProject(key, id, out refused);
+            if (project is null) return ingest.Reject(refused!);
 
             var receivedAt = ingest.Time.GetUtcNow();
             var (events, feedback, itemRejection) = EnvelopeItems.Read(envelope, body.Memory, receivedAt, ingest.SourceMapStep(project.Id));

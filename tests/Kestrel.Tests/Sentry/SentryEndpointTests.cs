@@ -10,15 +10,8 @@ namespace Kestrel.Tests.Sentry;
 /// auth form, each compression, both length styles, skipped items, and what each bad request gets.
 /// The server is shared by the class; every test works in projects of its own.
 /// </summary>
-public sealed class SentryEndpointTests(SentryEndpointTests.Server fixture) : IClassFixture<SentryEndpointTests.Server>
+public sealed class SentryEndpointTests(KestrelServerFixture fixture) : IClassFixture<KestrelServerFixture>
 {
-    public sealed class Server : IAsyncLifetime
-    {
-        public KestrelServer Kestrel { get; private set; } = null!;
-        public async Task InitializeAsync() => Kestrel = await KestrelServer.StartAsync();
-        public async Task DisposeAsync() => await Kestrel.DisposeAsync();
-    }
-
     private const string EventId = "9ec79c33ec9942ab8353589fcb2e04dc";
     private static string ErrorEvent(string value = "Order 42 has no items") =>
         JsonSerializer.Serialize(new { exception = new { values = new[] { new { type = "TypeError", value } } }, platform = "node" });
