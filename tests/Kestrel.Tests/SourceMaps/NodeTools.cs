@@ -10,7 +10,7 @@ namespace Kestrel.Tests.SourceMaps;
 /// </summary>
 public static class NodeTools
 {
-    public static string RepositoryRoot { get; } = FindRoot();
+    public static string RepositoryRoot => SentryClients.RepositoryRoot;
     public static string ClientsDirectory => Path.Combine(RepositoryRoot, "tests", "clients", "sourcemaps");
     public static string NodeModules => Path.Combine(ClientsDirectory, "node_modules");
     public static string AppDirectory => Path.Combine(RepositoryRoot, "tests", "Kestrel.Tests", "SourceMaps", "App");
@@ -18,13 +18,6 @@ public static class NodeTools
     public static string Esbuild => Require(Path.Combine(NodeModules, "esbuild", "bin", "esbuild"));
     public static string SentryCli3 => Require(Path.Combine(NodeModules, "@sentry", "cli-linux-x64", "bin", "sentry-cli"));
     public static string SentryCli2 => Require(Path.Combine(NodeModules, "sentry-cli-2", "node_modules", "@sentry", "cli-linux-x64", "bin", "sentry-cli"));
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Kestrel.slnx"))) return dir.FullName;
-        throw new InvalidOperationException("The repository root (Kestrel.slnx) is not above the test binaries.");
-    }
 
     private static string Require(string path) => File.Exists(path)
         ? path
