@@ -48,6 +48,15 @@ public static class NodeTools
         return result.Stdout.Trim();
     }
 
+    /// <summary>Runs a bundle built from sentry-main.js: the real @sentry/node reports its error to the project's DSN.</summary>
+    public static async Task ReportWithSentryNodeAsync(string bundle, TestProject project, string? release)
+    {
+        var dsn = $"http://{project.PublicKey}@{project.Server.Address.Authority}/{project.Id}";
+        var environment = new Dictionary<string, string> { ["KESTREL_DSN"] = dsn, ["APP_RELEASE"] = release ?? "" };
+        var result = await RunAsync("node", Path.GetDirectoryName(bundle)!, environment, bundle);
+        Assert.True(result.ExitCode == 0, $"@sentry/node did not deliver ({result.ExitCode}):\n{result.Stdout}\n{result.Stderr}");
+    }
+
     public sealed record ToolResult(int ExitCode, string Stdout, string Stderr);
 
     public static async Task<ToolResult> RunAsync(string program, string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
