@@ -91,7 +91,7 @@ public static class FrameResolver
     private static string? FunctionName(OriginalPosition position, OriginalPosition? caller)
     {
         if (caller?.Name is { Length: > 0 } called) return called;
-        if (position.Map.ContentLines(position.Source) is { } lines && ScopeNames.Find(lines, position.Line, position.Column) is { } scope) return scope;
+        if (position.Map.ScopeName(position.Source, position.Line, position.Column) is { } scope) return scope;
         return position.Name;
     }
 

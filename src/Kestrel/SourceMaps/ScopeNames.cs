@@ -19,7 +19,7 @@ public static partial class ScopeNames
         for (var l = Math.Min(line, lines.Length - 1); l >= 0 && l > line - MaxLinesUp; l--)
         {
             var text = l == line && column < lines[l].Length ? lines[l][..column] : lines[l];
-            if (text.Length > 1000) continue; // a minified line in the original tells nothing
+            if (text.Length > 1000 || !MayDeclare(text)) continue; // a minified line in the original tells nothing
             string? found = null;
             foreach (Match m in Declaration().Matches(text))
             {
@@ -30,6 +30,11 @@ public static partial class ScopeNames
         }
         return null;
     }
+
+    /// <summary>A cheap test first: most lines declare nothing, and the regex costs far more than three searches.</summary>
+    private static bool MayDeclare(string line) =>
+        line.Contains("function", StringComparison.Ordinal) || line.Contains("=>", StringComparison.Ordinal)
+        || (line.Contains('(') && line.AsSpan().TrimEnd().EndsWith("{", StringComparison.Ordinal));
 
     [GeneratedRegex(@"(?:\bfunction\s*\*?\s*(?<name>[A-Za-z_$][\w$]*)\s*\()|(?:(?<name>[A-Za-z_$][\w$]*)\s*[:=]\s*(?:async\s+)?function\b)|(?:(?<name>[A-Za-z_$][\w$]*)\s*[:=]\s*(?:async\s*)?(?:\([^()]*\)|[A-Za-z_$][\w$]*)\s*=>)|(?:^\s*(?:static\s+)?(?:async\s+)?(?<name>[A-Za-z_$][\w$]*)\s*\([^()]*\)\s*\{)")]
     private static partial Regex Declaration();

@@ -29,6 +29,8 @@ public sealed class SourceMap
     private readonly int[] lineStarts;   // first segment of each generated line; one extra entry at the end
     private readonly Segment[] segments;
     private readonly Section[]? sections;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int, int, int), string?> scopeNames = new();
+    private const int MaxScopeNames = 10_000;
 
     public readonly record struct Section(int Line, int Column, SourceMap Map);
 
@@ -105,6 +107,18 @@ public sealed class SourceMap
         if (found < 0) return false;
         var section = all[found];
         return section.Map.TryFind(line - section.Line, line == section.Line ? column - section.Column : column, out position);
+    }
+
+    /// <summary>
+    /// The declaration enclosing an original position (<see cref="ScopeNames"/>), remembered per position:
+    /// the same errors come back, and reading the source upwards is the slowest part of resolving a frame.
+    /// </summary>
+    public string? ScopeName(int source, int line, int column)
+    {
+        if (scopeNames.TryGetValue((source, line, column), out var known)) return known;
+        var name = ContentLines(source) is { } lines ? ScopeNames.Find(lines, line, column) : null;
+        if (scopeNames.Count < MaxScopeNames) scopeNames[(source, line, column)] = name;
+        return name;
     }
 
     /// <summary>The lines of <c>sourcesContent[source]</c>, or null when the map has no content for it.</summary>

@@ -31,9 +31,7 @@ public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache
         try
         {
             if (JsonNode.Parse(e.Payload, documentOptions: KestrelJson.StoredDocument) is not JsonObject root || !Resolve(projectId, root)) return e;
-            var payload = Serialize(root);
-            using var document = JsonDocument.Parse(payload, KestrelJson.StoredDocument);
-            return e with { Payload = payload, Exceptions = ExceptionReader.Read(document.RootElement) };
+            return e with { Payload = Serialize(root), Exceptions = ResolvedExceptions.Read(root) };
         }
         catch (Exception error) when (error is not OutOfMemoryException)
         {
