@@ -24,6 +24,8 @@ public sealed class BenchOptions
           all        ceiling, single events, envelopes, arrays, then latency at a fixed rate (default)
           single     one event per request to Kestrel
           envelope   single, then the same events as gzip envelopes to /api/{id}/envelope/
+          soak       one server for --seconds (use 600) under open-loop mixed load at --rate (600)
+                     requests/s, retention running every 30 s; prints a line per 30 s window
           batch      arrays of --batch events per request to Kestrel
           ceiling    the same bodies to a trivial endpoint that only reads them
           latency    an open-loop sender at --rate requests/s (default: half the measured ceiling)
@@ -49,7 +51,7 @@ public sealed class BenchOptions
         var options = new BenchOptions();
         var i = 0;
         if (args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal)) options.Mode = args[i++];
-        if (options.Mode is not ("all" or "single" or "envelope" or "batch" or "ceiling" or "latency")) return Fail($"Unknown mode '{options.Mode}'.");
+        if (options.Mode is not ("all" or "single" or "envelope" or "batch" or "ceiling" or "latency" or "soak")) return Fail($"Unknown mode '{options.Mode}'.");
         for (; i < args.Length; i += 2)
         {
             if (args[i] is "--help" or "-h") return Fail(null);

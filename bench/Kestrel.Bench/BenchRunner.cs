@@ -33,6 +33,7 @@ public sealed class BenchRunner(BenchOptions options, string serverDirectory, Bo
                 client => client.RunClosedAsync(options.Concurrency, Measured),
                 server => LoadTarget.Envelope(server.Project!.Value.Id, server.Project.Value.PublicKey));
             m["envelope: processed / single processed, %"] = 100 * m["envelope: processed events/s"] / m["single: processed events/s"];
+            m["envelope: CPU per event / single's, %"] = 100 * m["envelope: server CPU µs per event"] / m["single: server CPU µs per event"];
         }
         if (mode is "all" or "batch")
         {
@@ -75,6 +76,8 @@ public sealed class BenchRunner(BenchOptions options, string serverDirectory, Bo
         var (result, wall) = await MeasureAsync(m, name, server, () => measure(client));
         var processed = server.CountRows("events") - before;
         m[$"{name}: processed events/s"] = processed / wall;
+        // CPU per event holds still when other programs take the cores: compare phases by it on a busy machine.
+        m[$"{name}: server CPU µs per event"] = processed == 0 ? double.NaN : m[$"{name}: server CPU, cores"] * wall / processed * 1e6;
         m[$"{name}: accepted events/s"] = result.OkPerSecond * bodies.EventsPerBody;
         m[$"{name}: issues (distinct fingerprints)"] = server.CountRows("issues");
 

@@ -113,6 +113,10 @@ public sealed partial class ChildServer : IAsyncDisposable
     public string RecentOutput { get { lock (recentOutput) return string.Join('\n', recentOutput); } }
 
     /// <summary>Rows in a table of the child's kestrel.db, read through a separate read-only connection.</summary>
+    /// <summary>kestrel.db plus its WAL, in bytes.</summary>
+    public long DatabaseBytes =>
+        dataDirectory is null ? 0 : new[] { "kestrel.db", "kestrel.db-wal" }.Select(f => new FileInfo(Path.Combine(dataDirectory, f))).Where(f => f.Exists).Sum(f => f.Length);
+
     public long CountRows(string table)
     {
         using var connection = new SqliteConnection($"Data Source={Path.Combine(dataDirectory!, "kestrel.db")};Mode=ReadOnly;Pooling=False");

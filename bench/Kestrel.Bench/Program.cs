@@ -16,12 +16,15 @@ random.Shuffle(picks); // every issue at least once, a few hot ones often, as in
 var events = picks.Select(factory.Create).ToList();
 var singles = BodySet.Singles(events);
 var arrays = BodySet.Arrays(events, options.Batch, 64);
-var envelopes = options.Mode is "all" or "envelope" ? BodySet.GzipEnvelopes(events, options.EnvelopePool) : null;
+var envelopes = options.Mode is "all" or "envelope" or "soak" ? BodySet.GzipEnvelopes(events, options.EnvelopePool) : null;
 var sizes = events.Select(e => e.Length).Order().ToArray();
 Console.WriteLine($"{events.Count} events of {sizes[0]}–{sizes[^1]} bytes (median {sizes[sizes.Length / 2]}) from {issues.Count} issues; "
     + $"{100.0 * factory.DeepEvents / events.Count:0}% with 20–40 frames; arrays of {options.Batch}: {arrays.MeanBytes / 1024:0} KB each.");
 Console.WriteLine($"Server: {serverDirectory}; mode {options.Mode}, concurrency {options.Concurrency}, {options.Warmup} s warm-up + {options.Seconds} s measured"
     + string.Concat(options.ServerEnvironment.Select(e => $", {e.Key}={e.Value}")));
+
+if (options.Mode == "soak")
+    return await new SoakRunner(options, serverDirectory, singles, BodySet.Arrays(events, 10, 400), envelopes!).RunAsync();
 
 var runner = new BenchRunner(options, serverDirectory, singles, arrays, envelopes);
 var runs = new List<Metrics>();

@@ -6,6 +6,7 @@ return command.Verb switch
 {
     "serve" => await ServeCommand.RunAsync(command),
     "project" => ProjectCommand.Run(command),
+    "mcp" => await McpCommand.RunAsync(command),
     "version" => VersionCommand.Run(),
     "help" or "--help" or "-h" => CommandLine.Usage(Console.Out, 0),
     _ => CommandLine.Fail($"Unknown command '{command.Verb}'. Run 'kestrel help' for the list."),

@@ -48,6 +48,7 @@ public static class CommandLine
               project create NAME [--json]     create a project; prints its token (only now), public key and DSN
               project list [--json]            list projects
               project rotate-token SLUG [--json]  replace a project's secret token
+              mcp [--db PATH]                  MCP server over stdio for the project of KESTREL_TOKEN
               version                          print version and commit
 
             Settings come from defaults, then kestrel.toml (--config PATH, else $KESTREL_DATA/kestrel.toml),

@@ -1,8 +1,10 @@
 using Kestrel.Health;
 using Kestrel.Ingest;
 using Kestrel.Issues;
+using Kestrel.Mcp;
 using Kestrel.Platform;
 using Kestrel.Projects;
+using Kestrel.Retention;
 using Kestrel.SourceMaps;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -67,8 +69,11 @@ public static class ServeCommand
             .AddHostedService(s => s.GetRequiredService<MemoryTrimmer>())
             .AddSingleton(s => Secrets.Load(options, new DataDirectory(options), s.GetRequiredService<ILogger<Secrets>>()))
             .AddSingleton<ProjectStore>()
+            .AddSingleton<DiskGuard>()
             .AddIngest()
+            .AddRetention()
             .AddIssues()
+            .AddMcpHttp()
             .AddSourceMaps();
 
         var app = builder.Build();
@@ -80,6 +85,7 @@ public static class ServeCommand
         app.MapIngest();
         app.MapSentryIngest();
         app.MapIssues();
+        app.MapMcpHttp();
         app.MapSourceMaps();
         return app;
     }

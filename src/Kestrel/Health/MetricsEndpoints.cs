@@ -16,7 +16,7 @@ public static class MetricsEndpoints
     public static void MapMetrics(this IEndpointRouteBuilder app) => app.MapGet("/metrics", Metrics);
 
     private static IResult Metrics(HttpRequest request, KestrelOptions options, Database database, IngestMetrics ingest,
-        DatabaseWriter writer, TimeProvider time)
+        DatabaseWriter writer, Retention.RetentionJob retention, DiskGuard disk, TimeProvider time)
     {
         if (options.MetricsToken is null) return ApiError.NotFound("Metrics are off; set KESTREL_METRICS_TOKEN to turn them on.");
         // Hashes of equal length, compared in constant time: the comparison tells nothing of the token.
@@ -50,6 +50,13 @@ public static class MetricsEndpoints
         Counter(text, "kestrel_writer_transactions_total", "Write transactions committed since start.", "", Interlocked.Read(ref writer.CommittedBatches));
         Counter(text, "kestrel_writer_jobs_total", "Write jobs (requests) committed since start.", "", Interlocked.Read(ref writer.CommittedJobs));
         Counter(text, "kestrel_writer_batches_retried_total", "Batches rolled back because one write failed, then run one write per transaction.", "", Interlocked.Read(ref writer.RetriedBatches));
+        Gauge(text, "kestrel_writer_queue_bytes", "Compressed events waiting for the writer, in bytes (ingest answers 503 beyond writer.queue_mb).", "", writer.QueuedBytes);
+        Gauge(text, "kestrel_disk_free_bytes", "Free bytes on the data directory's disk (ingest answers 507 below disk.min_free_mb).", "", disk.FreeBytes);
+        Counter(text, "kestrel_retention_runs_total", "Retention runs since start.", "", Interlocked.Read(ref retention.Runs));
+        text.Append("# HELP kestrel_retention_events_deleted_total Events deleted by retention since start, by why.\n# TYPE kestrel_retention_events_deleted_total counter\n");
+        text.Append(CultureInfo.InvariantCulture, $"kestrel_retention_events_deleted_total{{reason=\"age\"}} {Interlocked.Read(ref retention.EventsAgedOut)}\n");
+        text.Append(CultureInfo.InvariantCulture, $"kestrel_retention_events_deleted_total{{reason=\"per_issue_cap\"}} {Interlocked.Read(ref retention.EventsOverCap)}\n");
+        Counter(text, "kestrel_retention_pages_freed_total", "Database pages given back to the file system by retention since start.", "", Interlocked.Read(ref retention.PagesFreed));
         return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
     }
 

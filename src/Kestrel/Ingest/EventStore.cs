@@ -11,6 +11,14 @@ public sealed class EventStore(DatabaseWriter writer)
     public Task<string[]> StoreAsync(long projectId, IReadOnlyList<PreparedEvent> events, long receivedAtMs, CancellationToken cancellationToken) =>
         writer.WriteAsync(session => Store(session, projectId, events, receivedAtMs), cancellationToken);
 
+    /// <summary>Queues the events unless the writer's queue is full; null then, and nothing is written.</summary>
+    public Task<string[]>? TryStoreAsync(long projectId, IReadOnlyList<PreparedEvent> events, long receivedAtMs)
+    {
+        long bytes = 0;
+        foreach (var e in events) bytes += e.StoredPayload.Length;
+        return writer.TryWriteAsync(session => Store(session, projectId, events, receivedAtMs), bytes);
+    }
+
     private const string FindIssueSql = "SELECT id FROM issues WHERE project_id = $project AND fingerprint = $fingerprint";
 
     // Counts start at zero: CountIssueSql adds the job's events, the first one included.

@@ -9,8 +9,11 @@ namespace Kestrel.Ingest;
 /// limit, store, and count accepted and refused work in <see cref="IngestMetrics"/>.
 /// </summary>
 public sealed class IngestService(ProjectStore projects, EventStore events, UserFeedbackStore feedbackStore,
-    RateLimiter rateLimiter, IngestMetrics metrics, BodyBuffers buffers, TimeProvider time, SourceMapResolver sourceMaps)
+    RateLimiter rateLimiter, IngestMetrics metrics, BodyBuffers buffers, DiskGuard disk, TimeProvider time, SourceMapResolver sourceMaps)
 {
+    private static readonly Rejection Overloaded = new(503, "overloaded",
+        "The server has more events waiting to be written than it holds in memory; retry shortly.", RetryAfterSeconds: 5);
+
     public BodyBuffers Buffers => buffers;
     public TimeProvider Time => time;
 
@@ -40,17 +43,25 @@ public sealed class IngestService(ProjectStore projects, EventStore events, User
         return null;
     }
 
-    /// <summary>Rate-limits by event count, then stores the events (one transaction) and the feedback about them.</summary>
+    /// <summary>Checks the disk, rate-limits by event count, then stores the events (one transaction) and the feedback about them.</summary>
     /// <returns>the stored events' ids, or why nothing was stored</returns>
     public async Task<(string[]? Ids, Rejection? Rejection)> StoreAsync(long projectId, IReadOnlyList<PreparedEvent> prepared,
         IReadOnlyList<UserFeedback> feedback, DateTimeOffset receivedAt, CancellationToken cancellationToken)
     {
+        if (disk.IsLow)
+            return (null, new Rejection(507, "disk_full",
+                $"The server's disk has less than {disk.MinFreeBytes / 1024 / 1024} MB free, so it accepts no events until space is freed.", RetryAfterSeconds: 60));
         if (prepared.Count > 0 && rateLimiter.TryAcquire(projectId, prepared.Count) is { } retryAfter)
             return (null, new Rejection(429, "rate_limited",
                 $"This project sent more than its limit of events per minute; retry in {retryAfter} s.", retryAfter));
 
         var receivedAtMs = receivedAt.ToUnixTimeMilliseconds();
-        var ids = prepared.Count == 0 ? [] : await events.StoreAsync(projectId, prepared, receivedAtMs, cancellationToken);
+        string[] ids = [];
+        if (prepared.Count > 0)
+        {
+            if (events.TryStoreAsync(projectId, prepared, receivedAtMs) is not { } stored) return (null, Overloaded);
+            ids = await stored;
+        }
         metrics.Accept(ids.Length);
         if (feedback.Count > 0) await feedbackStore.StoreAsync(projectId, feedback, receivedAtMs, cancellationToken);
         return (ids, null);

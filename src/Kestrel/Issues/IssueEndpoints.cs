@@ -8,8 +8,6 @@ namespace Kestrel.Issues;
 
 public static class IssueEndpoints
 {
-    private static readonly string[] Statuses = ["open", "resolved", "ignored"];
-
     public static IServiceCollection AddIssues(this IServiceCollection services) => services.AddSingleton<IssueStore>();
 
     public static void MapIssues(this IEndpointRouteBuilder app)
@@ -21,22 +19,17 @@ public static class IssueEndpoints
         group.MapPatch("/{id:long}", Patch);
     }
 
-    // ISO 8601 only, so that 01/02/2026 is refused rather than read as one month or the other. No offset means UTC.
-    private static readonly string[] IsoFormats =
-        ["yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd"];
-
     private static IResult List(Caller caller, IssueStore store, string? status, string? since, string? query, string? limit, string? cursor)
     {
-        if (status is not null && !Statuses.Contains(status)) return ApiError.BadRequest("status must be open, resolved or ignored.");
+        if (status is not null && !IssueRules.Statuses.Contains(status)) return ApiError.BadRequest(IssueRules.StatusProblem);
         DateTimeOffset? sinceTime = null;
         if (since is not null)
         {
-            if (!DateTimeOffset.TryParseExact(since, IsoFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-                return ApiError.BadRequest("since must be an ISO-8601 time such as 2026-01-31T12:00:00Z.");
+            if (!IssueRules.TryParseSince(since, out var parsed)) return ApiError.BadRequest(IssueRules.SinceProblem);
             sinceTime = parsed;
         }
         if (ParseLimit(limit, 50, 200) is not { } take) return ApiError.BadRequest("limit must be a whole number from 1 to 200.");
-        if (cursor is not null && Cursor.Decode(cursor, 2) is null) return ApiError.BadRequest("cursor is not one this server gave out.");
+        if (cursor is not null && !IssueRules.IsListCursor(cursor)) return ApiError.BadRequest(IssueRules.CursorProblem);
         if (query is { Length: > 200 }) return ApiError.BadRequest("query must be at most 200 characters.");
         return Results.Json(store.List(caller.ProjectId, new IssueQuery(status, sinceTime, query, take, cursor)), KestrelJson.Options);
     }
@@ -47,7 +40,7 @@ public static class IssueEndpoints
     private static IResult Events(Caller caller, IssueStore store, SourceMapResolver sourceMaps, long id, string? limit, string? cursor)
     {
         if (ParseLimit(limit, 20, 100) is not { } take) return ApiError.BadRequest("limit must be a whole number from 1 to 100.");
-        if (cursor is not null && Cursor.Decode(cursor, 1) is null) return ApiError.BadRequest("cursor is not one this server gave out.");
+        if (cursor is not null && Cursor.Decode(cursor, 1) is null) return ApiError.BadRequest(IssueRules.CursorProblem);
         if (store.Events(caller.ProjectId, id, take, cursor) is not { } page) return IssueNotFound(id);
         // Events stored before their source map arrived are resolved now (PRODUCT §7).
         var resolved = page.Events.Select(e => e with { Event = sourceMaps.ResolveForDisplay(caller.ProjectId, e.Event) }).ToList();
@@ -63,12 +56,11 @@ public static class IssueEndpoints
         {
             return ApiError.BadRequest("The body must be a JSON object such as {\"status\": \"resolved\", \"commit_sha\": \"a1b2c3d\"}.");
         }
-        if (body?.Status is not { } status || !Statuses.Contains(status))
+        if (body?.Status is not { } status || !IssueRules.Statuses.Contains(status))
             return ApiError.BadRequest("status is required and must be open, resolved or ignored.");
-        if (body.CommitSha is { } sha && (sha.Length is < 7 or > 64 || !sha.All(char.IsAsciiHexDigit)))
-            return ApiError.BadRequest("commit_sha must be 7 to 64 hexadecimal characters.");
-        if (body.Note is { Length: > 2000 } || body.Reason is { Length: > 2000 })
-            return ApiError.BadRequest("note and reason must be at most 2000 characters.");
+        if (body.CommitSha is { } sha && !IssueRules.IsCommitSha(sha)) return ApiError.BadRequest(IssueRules.CommitShaProblem);
+        if (body.Note is { Length: > IssueRules.MaxTextLength } || body.Reason is { Length: > IssueRules.MaxTextLength })
+            return ApiError.BadRequest(IssueRules.TextProblem);
 
         var change = new StatusChange(status, body.CommitSha?.ToLowerInvariant(), body.Note, body.Reason);
         var issue = await store.ChangeStatusAsync(caller.ProjectId, id, change, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Dapper;
 using Kestrel.Ingest;
 using Kestrel.Platform;
+using Microsoft.Data.Sqlite;
 
 namespace Kestrel.Issues;
 
@@ -9,7 +10,8 @@ namespace Kestrel.Issues;
 /// Reads and changes issues. Every method takes the caller's project id and every statement filters on it:
 /// a token of one project cannot see or change another's issues, whatever id it asks for.
 /// </summary>
-public sealed class IssueStore(Database database, DatabaseWriter writer)
+/// <param name="writer">the server's writer; null in <c>kestrel mcp</c>, which writes in its own short transactions</param>
+public sealed class IssueStore(Database database, DatabaseWriter? writer)
 {
     private const string Select = """
         SELECT i.id AS Id, i.project_id AS ProjectId, p.slug AS ProjectSlug, i.fingerprint AS Fingerprint, i.grouping_version AS GroupingVersion,
@@ -84,7 +86,28 @@ public sealed class IssueStore(Database database, DatabaseWriter writer)
     /// <returns>the changed issue, or null when it does not exist in this project</returns>
     public async Task<IssueView?> ChangeStatusAsync(long projectId, long issueId, StatusChange change, long nowMs, CancellationToken cancellationToken)
     {
-        var changed = await writer.WriteAsync(session => session.Connection.Execute("""
+        var changed = writer is null
+            ? ChangeStatusDirectly(projectId, issueId, change, nowMs)
+            : await writer.WriteAsync(session => ChangeStatus(session.Connection, session.Transaction, projectId, issueId, change, nowMs), cancellationToken);
+        return changed == 0 ? null : Get(projectId, issueId);
+    }
+
+    /// <summary>
+    /// A process other than the server (<c>kestrel mcp</c>) has no <see cref="DatabaseWriter"/>: it takes the
+    /// write lock itself (BEGIN IMMEDIATE) for one statement. SQLite's lock serialises it with the server's
+    /// writer, and the connection's busy timeout waits out the server's short transactions.
+    /// </summary>
+    private int ChangeStatusDirectly(long projectId, long issueId, StatusChange change, long nowMs)
+    {
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var changed = ChangeStatus(connection, transaction, projectId, issueId, change, nowMs);
+        transaction.Commit();
+        return changed;
+    }
+
+    private static int ChangeStatus(SqliteConnection connection, SqliteTransaction transaction, long projectId, long issueId, StatusChange change, long nowMs) =>
+        connection.Execute("""
             UPDATE issues SET
                 status = @Status,
                 resolved_commit = CASE WHEN @Status = 'resolved' THEN @CommitSha END,
@@ -92,9 +115,7 @@ public sealed class IssueStore(Database database, DatabaseWriter writer)
                 resolved_at = CASE WHEN @Status = 'resolved' THEN @nowMs END,
                 ignore_reason = CASE WHEN @Status = 'ignored' THEN @Reason END
             WHERE id = @issueId AND project_id = @projectId
-            """, new { change.Status, change.CommitSha, change.Note, change.Reason, nowMs, issueId, projectId }, session.Transaction), cancellationToken);
-        return changed == 0 ? null : Get(projectId, issueId);
-    }
+            """, new { change.Status, change.CommitSha, change.Note, change.Reason, nowMs, issueId, projectId }, transaction);
 
     private static string EscapeLike(string text) =>
         text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);

@@ -12,12 +12,18 @@ public sealed class Database
 
     /// <param name="busyTimeoutSeconds">how long a statement waits for another writer's lock before SQLITE_BUSY</param>
     public Database(KestrelOptions options, int busyTimeoutSeconds = 10)
+        : this(options.DatabasePath, SqliteOpenMode.ReadWriteCreate, busyTimeoutSeconds)
     {
-        Path = System.IO.Path.GetFullPath(options.DatabasePath);
+    }
+
+    /// <param name="mode">ReadWrite for a command that must find an existing database rather than make an empty one</param>
+    public Database(string path, SqliteOpenMode mode, int busyTimeoutSeconds = 10)
+    {
+        Path = System.IO.Path.GetFullPath(path);
         connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            Mode = mode,
             Pooling = true,
             // Microsoft.Data.Sqlite retries SQLITE_BUSY for this long, which covers a CLI command
             // writing while the server runs.
@@ -45,6 +51,7 @@ public sealed class Database
         var database = new Database(options);
         CreatePrivately(database.Path);
         using var connection = database.Open();
+        UseIncrementalVacuum(connection);
         using (var wal = connection.CreateCommand())
         {
             wal.CommandText = "PRAGMA journal_mode = WAL;";
@@ -52,6 +59,25 @@ public sealed class Database
         }
         Migrations.Apply(connection);
         return database;
+    }
+
+    /// <summary>
+    /// Retention deletes old events; with auto_vacuum = INCREMENTAL the pages they held can be given back
+    /// to the file system (<c>PRAGMA incremental_vacuum</c>) instead of staying in the file forever. The
+    /// mode must be set before the first table exists; a database made before it is rebuilt once by VACUUM,
+    /// which needs free disk space about the size of the database and time to match (about 10 s per GB).
+    /// </summary>
+    private static void UseIncrementalVacuum(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA auto_vacuum;";
+        if ((long)command.ExecuteScalar()! == 2) return;
+        command.CommandText = "PRAGMA auto_vacuum = INCREMENTAL;";
+        command.ExecuteNonQuery();
+        command.CommandText = "SELECT COUNT(*) FROM sqlite_schema;";
+        if ((long)command.ExecuteScalar()! == 0) return;
+        command.CommandText = "VACUUM;";
+        command.ExecuteNonQuery();
     }
 
     /// <summary>

@@ -21,6 +21,10 @@ public sealed class DatabaseWriter : BackgroundService
     private readonly Channel<IWriteJob> queue;
     private readonly Database database;
     private readonly int maxBatch;
+    private readonly long maxQueuedBytes;
+    private readonly int maxQueuedJobs;
+    private long queuedBytes;
+    private int queuedJobs;
     private readonly ILogger<DatabaseWriter> logger;
 
     public DatabaseWriter(Database database, KestrelOptions options, ILogger<DatabaseWriter> logger)
@@ -28,6 +32,8 @@ public sealed class DatabaseWriter : BackgroundService
         this.database = database;
         this.logger = logger;
         maxBatch = options.WriterMaxBatch;
+        maxQueuedBytes = options.WriterQueueMb * 1024L * 1024;
+        maxQueuedJobs = options.WriterQueueCapacity;
         queue = Channel.CreateBounded<IWriteJob>(new BoundedChannelOptions(options.WriterQueueCapacity)
         {
             SingleReader = true,
@@ -46,6 +52,37 @@ public sealed class DatabaseWriter : BackgroundService
         await queue.Writer.WriteAsync(job, cancellationToken);
         return await job.Completion;
     }
+
+    /// <summary>
+    /// Like <see cref="WriteAsync{T}"/> for work that may be refused: when <see cref="KestrelOptions.WriterQueueCapacity"/>
+    /// jobs or <see cref="KestrelOptions.WriterQueueMb"/> of <paramref name="bytes"/> are already waiting, it returns
+    /// null at once. Waiting instead would hold every request's body in memory for as long as the storm lasts.
+    /// A job larger than the whole budget is still taken when nothing else waits.
+    /// </summary>
+    public Task<T>? TryWriteAsync<T>(Func<WriterSession, T> work, long bytes)
+    {
+        // Counted until the job completes, not until the writer takes it: the writer takes every waiting
+        // job into its batch at once, so a stuck batch would otherwise leave the queue always "empty".
+        var total = Interlocked.Add(ref queuedBytes, bytes);
+        var jobs = Interlocked.Increment(ref queuedJobs);
+        var job = new WriteJob<T>(work, bytes, refusable: true);
+        if ((total > maxQueuedBytes && total != bytes) || jobs > maxQueuedJobs || !queue.Writer.TryWrite(job))
+        {
+            Release(job);
+            return null;
+        }
+        return job.Completion;
+    }
+
+    private void Release(IWriteJob job)
+    {
+        if (!job.Refusable) return;
+        Interlocked.Add(ref queuedBytes, -job.Bytes);
+        Interlocked.Decrement(ref queuedJobs);
+    }
+
+    /// <summary>Bytes of refusable work (<see cref="TryWriteAsync{T}"/>) waiting or being written.</summary>
+    public long QueuedBytes => Interlocked.Read(ref queuedBytes);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -85,6 +122,7 @@ public sealed class DatabaseWriter : BackgroundService
                     continue;
                 }
                 if (!TryCommitTogether(session, batch)) CommitOneByOne(session, batch);
+                foreach (var job in batch) Release(job);
                 batch.Clear();
             }
         }
@@ -94,7 +132,11 @@ public sealed class DatabaseWriter : BackgroundService
             // On shutdown, jobs still queued get a clear failure instead of hanging their requests,
             // and later ones are refused at the door (ChannelClosedException).
             queue.Writer.TryComplete();
-            while (reader.TryRead(out var job)) job.Fail(new ServerStoppingException());
+            while (reader.TryRead(out var job))
+            {
+                Release(job);
+                job.Fail(new ServerStoppingException());
+            }
         }
     }
 
@@ -164,13 +206,17 @@ public sealed class DatabaseWriter : BackgroundService
 
     private interface IWriteJob
     {
+        long Bytes { get; }
+        bool Refusable { get; }
         void Execute(WriterSession session);
         void Complete();
         void Fail(Exception error);
     }
 
-    private sealed class WriteJob<T>(Func<WriterSession, T> work) : IWriteJob
+    private sealed class WriteJob<T>(Func<WriterSession, T> work, long bytes = 0, bool refusable = false) : IWriteJob
     {
+        public long Bytes => bytes;
+        public bool Refusable => refusable;
         private readonly TaskCompletionSource<T> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T? result;
         public Task<T> Completion => completion.Task;

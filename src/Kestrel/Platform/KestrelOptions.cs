@@ -24,14 +24,26 @@ public sealed class KestrelOptions
     /// <summary>Days an event is kept.</summary>
     public int RetentionDays { get; set; } = 90;
 
+    /// <summary>Most events kept per issue (its first and its newest); 0 keeps all.</summary>
+    public int RetentionMaxEventsPerIssue { get; set; } = 10_000;
+
+    /// <summary>Seconds between retention runs (one also runs a minute after start).</summary>
+    public int RetentionIntervalSeconds { get; set; } = 600;
+
+    /// <summary>Megabytes that must stay free on the data directory's disk; below it ingest answers 507.</summary>
+    public int DiskMinFreeMb { get; set; } = 512;
+
     /// <summary>Events accepted per project per minute before 429; 0 turns the limit off.</summary>
     public int RateLimitPerMinute { get; set; } = 60_000;
 
     /// <summary>Most write jobs (requests) the single writer commits in one transaction.</summary>
     public int WriterMaxBatch { get; set; } = 256;
 
-    /// <summary>Most write jobs waiting for the writer; ingest waits for room beyond this.</summary>
+    /// <summary>Most write jobs waiting for the writer; beyond it ingest answers 503 at once.</summary>
     public int WriterQueueCapacity { get; set; } = 4096;
+
+    /// <summary>Megabytes of compressed events waiting for the writer; beyond it ingest answers 503 at once.</summary>
+    public int WriterQueueMb { get; set; } = 64;
 
     /// <summary>Megabytes of parsed source maps kept in memory; the least recently used go first.</summary>
     public int SourceMapCacheMegabytes { get; set; } = 256;

@@ -25,9 +25,13 @@ public static class SettingsLoader
         new("admin_password", "KESTREL_ADMIN_PASSWORD", (o, v, n) => o.AdminPassword = NonEmpty(v, n)),
         new("metrics.token", "KESTREL_METRICS_TOKEN", (o, v, n) => o.MetricsToken = ParseMetricsToken(v, n)),
         new("retention.days", "KESTREL_RETENTION_DAYS", (o, v, n) => o.RetentionDays = ParseInt(v, n, 1, 36_500)),
+        new("retention.max_events_per_issue", "KESTREL_RETENTION_MAX_EVENTS_PER_ISSUE", (o, v, n) => o.RetentionMaxEventsPerIssue = ParseInt(v, n, 0, int.MaxValue)),
+        new("retention.interval_seconds", "KESTREL_RETENTION_INTERVAL_SECONDS", (o, v, n) => o.RetentionIntervalSeconds = ParseInt(v, n, 1, 86_400)),
+        new("disk.min_free_mb", "KESTREL_DISK_MIN_FREE_MB", (o, v, n) => o.DiskMinFreeMb = ParseInt(v, n, 0, int.MaxValue)),
         new("rate_limit.per_minute", "KESTREL_RATE_LIMIT_PER_MINUTE", (o, v, n) => o.RateLimitPerMinute = ParseInt(v, n, 0, int.MaxValue)),
         new("writer.max_batch", "KESTREL_WRITER_MAX_BATCH", (o, v, n) => o.WriterMaxBatch = ParseInt(v, n, 1, 10_000)),
         new("writer.queue_capacity", "KESTREL_WRITER_QUEUE_CAPACITY", (o, v, n) => o.WriterQueueCapacity = ParseInt(v, n, 1, 1_000_000)),
+        new("writer.queue_mb", "KESTREL_WRITER_QUEUE_MB", (o, v, n) => o.WriterQueueMb = ParseInt(v, n, 1, 4096)),
         new("sourcemaps.cache_mb", "KESTREL_SOURCEMAPS_CACHE_MB", (o, v, n) => o.SourceMapCacheMegabytes = ParseInt(v, n, 1, 65_536)),
     ];
 

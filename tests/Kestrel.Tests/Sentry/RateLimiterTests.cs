@@ -1,20 +1,15 @@
 using Kestrel.Ingest;
 using Kestrel.Platform;
+using Kestrel.Tests.Support;
 
 namespace Kestrel.Tests.Sentry;
 
 /// <summary>The per-project token bucket, on a clock the test moves.</summary>
 public sealed class RateLimiterTests
 {
-    private sealed class ManualClock : TimeProvider
-    {
-        public DateTimeOffset Now = new(2026, 11, 27, 12, 0, 30, TimeSpan.Zero);
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     private static (RateLimiter, ManualClock) Create(int perMinute)
     {
-        var clock = new ManualClock();
+        var clock = new ManualClock(new DateTimeOffset(2026, 11, 27, 12, 0, 30, TimeSpan.Zero));
         return (new RateLimiter(new KestrelOptions { RateLimitPerMinute = perMinute }, clock), clock);
     }
 

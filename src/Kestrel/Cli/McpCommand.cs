@@ -1,0 +1,66 @@
+using Kestrel.Issues;
+using Kestrel.Mcp;
+using Kestrel.Platform;
+using Kestrel.Projects;
+using Microsoft.Data.Sqlite;
+
+namespace Kestrel.Cli;
+
+/// <summary>
+/// <c>kestrel mcp [--db PATH]</c>: the MCP server over stdio for one project, the one whose secret token
+/// is in KESTREL_TOKEN. It reads kestrel.db directly, with or without a running server: WAL lets it read
+/// while the server writes, and its two writes (mark_resolved, mark_ignored) take SQLite's write lock for
+/// one short statement each, waiting out the server's writer with the busy timeout. Stdout carries only
+/// protocol messages; logs and errors go to stderr.
+/// </summary>
+public static class McpCommand
+{
+    public static async Task<int> RunAsync(ParsedCommand command)
+    {
+        string? databasePath = null;
+        for (var i = 0; i < command.Words.Count; i++)
+        {
+            switch (command.Words[i])
+            {
+                case "--db" when i + 1 < command.Words.Count: databasePath = command.Words[++i]; break;
+                case var w when w.StartsWith("--db=", StringComparison.Ordinal): databasePath = w["--db=".Length..]; break;
+                case var w: return CommandLine.Fail($"Unknown argument '{w}'. Usage: kestrel mcp [--db PATH], with the project's token in KESTREL_TOKEN.");
+            }
+        }
+        var token = Environment.GetEnvironmentVariable("KESTREL_TOKEN");
+        if (string.IsNullOrWhiteSpace(token)) return CommandLine.Fail("KESTREL_TOKEN is not set; set it to the project's secret token (kst_...).");
+        token = token.Trim();
+        if (!ProjectTokens.LooksLikeSecretToken(token)) return CommandLine.Fail("KESTREL_TOKEN is not a project secret token (kst_ followed by 43 characters).");
+        if (databasePath is null)
+        {
+            if (CommandLine.LoadOptions(command) is not { } options) return 2;
+            databasePath = options.DatabasePath;
+        }
+        if (!File.Exists(databasePath)) return CommandLine.Fail($"There is no database at {Path.GetFullPath(databasePath)}; set KESTREL_DATA or pass --db PATH.");
+
+        var database = new Database(databasePath, SqliteOpenMode.ReadWrite);
+        var projects = new ProjectStore(database);
+        try
+        {
+            if (projects.FindBySecretToken(token) is null) return CommandLine.Fail($"KESTREL_TOKEN is not the token of any project in {database.Path}.");
+        }
+        catch (SqliteException e) { return CommandLine.Fail($"The database {database.Path} cannot be used: {e.Message}"); }
+
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
+        builder.Services
+            .AddSingleton(database)
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton(new IssueStore(database, writer: null))
+            .AddMcpTools()
+            .WithStdioServerTransport()
+            // The token is looked up again for every message, so rotating it cuts off a running agent too.
+            .WithMessageFilters(filters => filters.AddIncomingFilter(next => (context, cancellationToken) =>
+            {
+                context.User = projects.FindBySecretToken(token) is { } project ? McpCaller.Principal(project) : null;
+                return next(context, cancellationToken);
+            }));
+        await builder.Build().RunAsync();
+        return 0;
+    }
+}

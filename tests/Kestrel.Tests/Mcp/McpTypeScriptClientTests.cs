@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Kestrel.Tests.Support;
+
+namespace Kestrel.Tests.Mcp;
+
+/// <summary>
+/// The official TypeScript SDK client (the one Claude Code and many other agents build on) against both
+/// transports. It checks every result's structured content against the tool's output schema and refuses
+/// any that does not match, which the C# client does not do.
+/// </summary>
+public sealed class McpTypeScriptClientTests
+{
+    private static string ClientDirectory
+    {
+        get
+        {
+            for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+            {
+                var candidate = Path.Combine(directory.FullName, "tests", "clients", "mcp-typescript");
+                if (File.Exists(Path.Combine(candidate, "check.mjs"))) return candidate;
+            }
+            throw new DirectoryNotFoundException("tests/clients/mcp-typescript not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    private static async Task<JsonElement> RunAsync(params string[] arguments)
+    {
+        var info = new ProcessStartInfo("node") { WorkingDirectory = ClientDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("check.mjs");
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("KESTREL_", StringComparison.Ordinal)).ToList()) info.Environment.Remove(key);
+        Assert.True(Directory.Exists(Path.Combine(ClientDirectory, "node_modules")), "run scripts/install-test-deps.sh first");
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0, $"node check.mjs {arguments[0]} failed:\n{await stderr}");
+        return JsonDocument.Parse(await stdout).RootElement.Clone();
+    }
+
+    [Theory]
+    [InlineData("stdio")]
+    [InlineData("http")]
+    public async Task Every_result_matches_its_output_schema_for_the_typescript_client(string transport)
+    {
+        await using var server = await KestrelServer.StartAsync();
+        var project = await server.CreateProjectAsync();
+        await project.IngestAsync(McpEvents.Checkout());
+        await project.IngestAsync(Events.Message("a message without a stack or culprit"));
+        await project.IngestAsync(Events.Exception("PlainError", "no context lines"));
+
+        var report = transport == "http"
+            ? await RunAsync("http", new Uri(server.Address, "/mcp").ToString(), project.Token)
+            : await RunAsync("stdio", KestrelProcess.Dll, server.DataDirectory, project.Token);
+
+        Assert.Equal("kestrel", report.GetProperty("server").GetString());
+        Assert.Equal(["get_error", "get_trend", "list_errors", "mark_ignored", "mark_resolved"], report.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
+        var calls = report.GetProperty("calls").EnumerateArray().ToArray();
+        Assert.Equal(1 + 3 * 2 + 6, calls.Length);
+        Assert.All(calls[..^2], c => Assert.False(c.GetProperty("isError").GetBoolean(), c.GetProperty("text").GetString()));
+        Assert.Contains(calls, c => c.GetProperty("name").GetString() == "get_error" && c.GetProperty("text").GetString()!.Contains("    >    42 |     total = price * qty"));
+        Assert.Contains(calls, c => c.GetProperty("text").GetString()!.Contains("by commit abcdef0"));
+        Assert.StartsWith("issue_id 987654 is not an issue of this project.", calls[^2].GetProperty("text").GetString());
+        Assert.Equal("limit must be a whole number from 1 to 200.", calls[^1].GetProperty("text").GetString());
+    }
+}

@@ -1,0 +1,48 @@
+// Drives Kestrel's MCP server with the official TypeScript SDK client. Client.callTool checks every
+// structuredContent against the tool's outputSchema (from tools/list) and throws when they disagree.
+//   node check.mjs http  URL TOKEN
+//   node check.mjs stdio KESTREL_DLL DATA_DIRECTORY TOKEN
+// Prints one JSON report on stdout; exits 1 with the error on stderr when anything fails.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+
+const [mode, ...args] = process.argv.slice(2);
+const transport = mode === "http"
+  ? new StreamableHTTPClientTransport(new URL(args[0]), { requestInit: { headers: { Authorization: `Bearer ${args[1]}` } } })
+  : new StdioClientTransport({
+      command: "dotnet",
+      args: [args[0], "mcp"],
+      env: { ...process.env, KESTREL_DATA: args[1], KESTREL_TOKEN: args[2] },
+      stderr: "inherit",
+    });
+
+const client = new Client({ name: "kestrel-typescript-check", version: "1.0.0" });
+try {
+  await client.connect(transport);
+  const { tools } = await client.listTools();
+  const report = { server: client.getServerVersion()?.name, tools: tools.map((t) => t.name).sort(), calls: [] };
+  const call = async (name, callArguments) => {
+    const result = await client.callTool({ name, arguments: callArguments });
+    report.calls.push({ name, isError: result.isError === true, text: result.content.map((c) => c.text).join(""), structured: result.structuredContent ?? null });
+    return result;
+  };
+
+  const listed = await call("list_errors", { limit: 50 });
+  for (const issue of listed.structuredContent.issues) {
+    await call("get_error", { issue_id: issue.id, event_limit: 5 });
+    await call("get_trend", { issue_id: issue.id, hours: 24 });
+  }
+  const first = listed.structuredContent.issues[0].id;
+  await call("mark_ignored", { issue_id: first, reason: "checked by the TypeScript client" });
+  await call("mark_resolved", { issue_id: first, commit_sha: "abcdef0", note: "checked" });
+  await call("get_error", { issue_id: first });
+  await call("list_errors", { limit: 1 });
+  await call("get_error", { issue_id: 987654 });
+  await call("list_errors", { limit: 0 });
+  console.log(JSON.stringify(report));
+  await client.close();
+} catch (error) {
+  console.error(String(error?.stack ?? error));
+  process.exit(1);
+}
