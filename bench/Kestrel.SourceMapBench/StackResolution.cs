@@ -16,7 +16,7 @@ namespace Kestrel.SourceMapBench;
 /// </summary>
 public static class StackResolution
 {
-    public sealed record Result(double MedianMs, double P90Ms, double MapMegabytes, int Segments);
+    public sealed record Result(double MedianMs, double P90Ms, double MapMegabytes, int Segments, long AllocatedPerCall);
 
     public static async Task<Result> MeasureAsync(byte[] mapBytes, Positions positions, int frames, int iterations)
     {
@@ -40,6 +40,14 @@ public static class StackResolution
             var resolved = first.Exceptions[0].Frames.Count(f => f.Filename is { } name && !name.Contains("typescript.min.js", StringComparison.Ordinal));
             if (resolved != frames) throw new InvalidOperationException($"Only {resolved} of {frames} frames resolved.");
 
+            // Warm means a server that has run a while: the map and its lines are cached, and the JIT has
+            // compiled the hot paths fully. Tiered compilation recompiles in the background, which on a
+            // busy 2-core machine took seconds of calls; five seconds of warm-up measured stable.
+            var warmUp = Stopwatch.StartNew();
+            while (warmUp.Elapsed < TimeSpan.FromSeconds(5)) resolver.ResolveAtIngest(project.Id, normalised);
+            // The decoder runs before this left hundreds of MB of parsed maps to collect; start from a clean heap.
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
             var times = new double[iterations];
             for (var i = 0; i < iterations; i++)
             {
@@ -47,9 +55,10 @@ public static class StackResolution
                 resolver.ResolveAtIngest(project.Id, normalised);
                 times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             }
+            var allocatedPerCall = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / iterations;
             Array.Sort(times);
             await writer.StopAsync(CancellationToken.None);
-            return new Result(times[iterations / 2], times[iterations * 9 / 10], map.MemoryBytes / 1024.0 / 1024, map.SegmentCount);
+            return new Result(times[iterations / 2], times[iterations * 9 / 10], map.MemoryBytes / 1024.0 / 1024, map.SegmentCount, allocatedPerCall);
         }
         finally
         {

@@ -171,12 +171,22 @@ public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache
         return false;
     }
 
+    // One buffer per thread: resolved events carry context lines (tens of KB), and growing a fresh buffer
+    // to that size for every event allocated three times the payload. One that grew past 1 MB is let go.
+    [ThreadStatic] private static System.Buffers.ArrayBufferWriter<byte>? scratch;
+    [ThreadStatic] private static Utf8JsonWriter? scratchWriter;
+
     private static byte[] Serialize(JsonObject root)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(16 * 1024);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = KestrelJson.Encoder, SkipValidation = true }))
-            root.WriteTo(writer);
-        return buffer.WrittenSpan.ToArray();
+        var buffer = scratch ??= new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
+        buffer.ResetWrittenCount();
+        var writer = scratchWriter ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = KestrelJson.Encoder, SkipValidation = true });
+        writer.Reset(buffer);
+        root.WriteTo(writer);
+        writer.Flush();
+        var payload = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > 1024 * 1024) (scratch, scratchWriter) = (null, null);
+        return payload;
     }
 
     private static string? Text(JsonNode? node) =>
