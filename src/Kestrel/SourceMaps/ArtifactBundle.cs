@@ -15,7 +15,7 @@ public sealed record BundleFile(string Url, string Type, IReadOnlyDictionary<str
 public static class ArtifactBundle
 {
     public const long MaxFileBytes = 100L * 1024 * 1024;
-    public const long MaxTotalBytes = 512L * 1024 * 1024;
+    public const long MaxTotalBytes = 256L * 1024 * 1024;
     public const int MaxFiles = 10_000;
 
     public sealed record Contents(string? Release, string? Dist, IReadOnlyList<BundleFile> Files);

@@ -20,7 +20,7 @@ public sealed record AssembleResponse(string State, IReadOnlyList<string> Missin
 public sealed class ArtifactBundleAssembler(Database database, DatabaseWriter writer, SourceMapStore store, TimeProvider time, ILogger<ArtifactBundleAssembler> logger)
 {
     public const int ChunkSize = 8 * 1024 * 1024;           // a power of two, as sentry-cli ≤ 2.39 requires
-    public const int MaxChunksPerBundle = 64;                 // so a bundle is at most 512 MiB
+    public const int MaxChunksPerBundle = 32;                 // so a bundle is at most 256 MiB, held in memory while read
     private const long StaleChunkMs = 24 * 3600 * 1000;
 
     public static bool IsSha1(string? s) => s is { Length: 40 } && s.All(char.IsAsciiHexDigitLower);

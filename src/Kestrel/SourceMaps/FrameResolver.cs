@@ -157,7 +157,7 @@ public static class FrameResolver
         file.StartsWith("node:", StringComparison.Ordinal) || file.StartsWith("internal/", StringComparison.Ordinal)
         || file is "<anonymous>" or "native" or "[native code]";
 
-    private static bool LooksLikeScript(string file)
+    public static bool LooksLikeScript(string file)
     {
         var path = ArtifactPaths.UrlPath(file);
         return path.EndsWith(".js", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".mjs", StringComparison.OrdinalIgnoreCase)

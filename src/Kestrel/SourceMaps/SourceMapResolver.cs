@@ -27,7 +27,7 @@ public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache
     public NormalisedEvent ResolveAtIngest(long projectId, NormalisedEvent e)
     {
         if (e.Release is { } release) RememberRelease(projectId, release);
-        if (!e.Exceptions.Any(x => x.Frames.Any(f => f.Line >= 1 && f.Column >= 1)) || !HasFiles(projectId)) return e;
+        if (!e.Exceptions.Any(x => x.Frames.Any(f => MayBeScript(f, e.Platform))) || !HasFiles(projectId)) return e;
         try
         {
             if (JsonNode.Parse(e.Payload, documentOptions: KestrelJson.StoredDocument) is not JsonObject root || !Resolve(projectId, root)) return e;
@@ -39,6 +39,15 @@ public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache
             return e;
         }
     }
+
+    /// <summary>
+    /// A cheap first look, so that .NET or Python events of a project with maps are not parsed again;
+    /// <see cref="FrameResolver.IsCandidate"/> then decides per frame. (A frame whose own <c>platform</c> says
+    /// JavaScript, in an event of another platform, with a file not ending in .js, is not looked at.)
+    /// </summary>
+    private static bool MayBeScript(StackFrame f, string? platform) =>
+        f.Line >= 1 && f.Column >= 1
+        && (platform is "javascript" or "node" || FrameResolver.LooksLikeScript(f.AbsPath ?? f.Filename ?? ""));
 
     /// <summary>
     /// A stored event (its normalised JSON) with frames that are still minified resolved, if maps for them
