@@ -201,4 +201,17 @@ public sealed class OwnUploadTests
         using (var unknown = await project.SendAsync(HttpMethod.Get, UploadClient.ReleasePath("nope")))
             Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
+
+    [Fact]
+    public async Task An_event_naming_a_release_creates_it()
+    {
+        await using var server = await KestrelServer.StartAsync();
+        var project = await server.CreateProjectAsync();
+        // The release is written by a job queued on the single writer before the event's own job, so it is
+        // committed by the time the event is acknowledged.
+        await project.IngestAsync("""{"release":"api@9.9.9","message":"hello"}""");
+        var release = Assert.Single((await project.GetJsonAsync("/api/releases")).GetProperty("releases").EnumerateArray());
+        Assert.Equal("api@9.9.9", release.GetProperty("name").GetString());
+        Assert.Equal(0, release.GetProperty("files").GetInt32());
+    }
 }
