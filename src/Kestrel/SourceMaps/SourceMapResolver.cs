@@ -16,12 +16,24 @@ namespace Kestrel.SourceMaps;
 /// </summary>
 public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache, TimeProvider time, ILogger<SourceMapResolver> logger)
 {
-    private readonly ConcurrentDictionary<long, (long Generation, bool Has)> projectsWithFiles = new();
-    private readonly ConcurrentDictionary<(long, string?, string, MapRequest), (long Generation, (SourceFile File, string Method)? Found)> lookups = new();
+    private readonly ConcurrentDictionary<long, (long Stamp, bool Has)> projectsWithFiles = new();
+    private readonly ConcurrentDictionary<(long, string?, string, MapRequest), (long Stamp, (SourceFile File, string Method)? Found)> lookups = new();
     private readonly ConcurrentDictionary<(long, string), byte> knownReleases = new();
     private const int MaxRemembered = 50_000;
 
     public SourceMapCache Cache => cache;
+
+    /// <summary>
+    /// A resolver for a process that only shows events (<c>kestrel mcp</c> over stdio): no writer, its own
+    /// cache of parsed maps, and no remembered look-ups, since uploads happen in the server's process.
+    /// </summary>
+    public static SourceMapResolver ForReading(Database database, KestrelOptions options, ILoggerFactory loggers) =>
+        new(new SourceMapStore(database, null, options, loggers.CreateLogger<SourceMapStore>()),
+            new SourceMapCache(options.SourceMapCacheMegabytes * 1024L * 1024), TimeProvider.System, loggers.CreateLogger<SourceMapResolver>())
+        { recheckMilliseconds = 0 };
+
+    private long recheckMilliseconds = 10_000;
+    private long stamps;
 
     /// <summary>Ingest step 025: the event with its frames resolved where a map exists; the same event otherwise.</summary>
     public NormalisedEvent ResolveAtIngest(long projectId, NormalisedEvent e)
@@ -81,12 +93,12 @@ public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache
 
     private FoundMap? Find(long projectId, string? release, string dist, MapRequest request)
     {
-        var generation = store.Generation;
+        var stamp = Stamp();
         var key = (projectId, release, dist, request);
-        if (!lookups.TryGetValue(key, out var known) || known.Generation != generation)
+        if (!lookups.TryGetValue(key, out var known) || known.Stamp != stamp)
         {
             if (lookups.Count > MaxRemembered) lookups.Clear();
-            known = (generation, FindFile(projectId, release, dist, request));
+            known = (stamp, FindFile(projectId, release, dist, request));
             lookups[key] = known;
         }
         if (known.Found is not var (file, method)) return null;
@@ -142,12 +154,21 @@ public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache
 
     private bool HasFiles(long projectId)
     {
-        var generation = store.Generation;
-        if (projectsWithFiles.TryGetValue(projectId, out var known) && known.Generation == generation) return known.Has;
+        var stamp = Stamp();
+        if (projectsWithFiles.TryGetValue(projectId, out var known) && known.Stamp == stamp) return known.Has;
         var has = store.HasAnyFiles(projectId);
-        projectsWithFiles[projectId] = (generation, has);
+        projectsWithFiles[projectId] = (stamp, has);
         return has;
     }
+
+    /// <summary>
+    /// What remembered look-ups are valid for: this process's uploads change the store's generation at once,
+    /// and every 10 s everything is looked up again, in case another process changed the files. With no
+    /// recheck interval every call gets a stamp of its own, so nothing is remembered.
+    /// </summary>
+    private long Stamp() => recheckMilliseconds == 0
+        ? Interlocked.Increment(ref stamps)
+        : (store.Generation << 32) + Environment.TickCount64 / recheckMilliseconds;
 
     /// <summary>Releases are created on first use by an event; the write runs beside ingest, once per release.</summary>
     private void RememberRelease(long projectId, string release)

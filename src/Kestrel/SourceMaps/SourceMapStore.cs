@@ -21,10 +21,13 @@ public sealed record ReleaseSummary(string Name, DateTime CreatedAt, DateTime? F
 /// Maps and minified files on disk under <c>sourcemaps/&lt;project&gt;/&lt;release&gt;/&lt;file&gt;</c> and their index in
 /// kestrel.db. Files are written to temporary names first and renamed into place, then indexed in one write
 /// job, so an upload is stored whole or not at all (a crash between the two leaves unindexed files, never
-/// an index entry without its file). Every method is scoped to one project.
+/// an index entry without its file). Every method is scoped to one project. Without a writer (a process
+/// that only reads, such as <c>kestrel mcp</c> over stdio) the store can find and read files but not change them.
 /// </summary>
-public sealed class SourceMapStore(Database database, DatabaseWriter writer, KestrelOptions options, ILogger<SourceMapStore> logger)
+public sealed class SourceMapStore(Database database, DatabaseWriter? writer, KestrelOptions options, ILogger<SourceMapStore> logger)
 {
+    private DatabaseWriter Writer => writer ?? throw new InvalidOperationException("This source-map store was made for reading only.");
+
     private long generation;
 
     public string Root { get; } = Path.Combine(Path.GetFullPath(options.DataDirectory), "sourcemaps");
@@ -67,7 +70,7 @@ public sealed class SourceMapStore(Database database, DatabaseWriter writer, Kes
         }
 
         var rows = staged.Select(s => s.Row).ToList();
-        var saved = await writer.WriteAsync(session =>
+        var saved = await Writer.WriteAsync(session =>
         {
             if (release is not null) EnsureRelease(session, projectId, release, nowMs);
             return rows.Select(row => session.Connection.QuerySingle<SourceFile>("""
@@ -102,10 +105,10 @@ public sealed class SourceMapStore(Database database, DatabaseWriter writer, Kes
     }
 
     public Task EnsureReleaseAsync(long projectId, string release, long nowMs, CancellationToken cancellationToken = default) =>
-        writer.WriteAsync(session => { EnsureRelease(session, projectId, release, nowMs); return 0; }, cancellationToken);
+        Writer.WriteAsync(session => { EnsureRelease(session, projectId, release, nowMs); return 0; }, cancellationToken);
 
     public Task FinalizeReleaseAsync(long projectId, string release, long nowMs, CancellationToken cancellationToken = default) =>
-        writer.WriteAsync(session =>
+        Writer.WriteAsync(session =>
         {
             EnsureRelease(session, projectId, release, nowMs);
             return session.Connection.Execute("UPDATE releases SET finalized_at = coalesce(finalized_at, @nowMs) WHERE project_id = @projectId AND name = @release",
@@ -176,7 +179,7 @@ public sealed class SourceMapStore(Database database, DatabaseWriter writer, Kes
     /// <returns>the files removed</returns>
     public async Task<IReadOnlyList<SourceFile>> DeleteAsync(long projectId, string release, string? urlPath, CancellationToken cancellationToken)
     {
-        var removed = await writer.WriteAsync(session => session.Connection.Query<SourceFile>(
+        var removed = await Writer.WriteAsync(session => session.Connection.Query<SourceFile>(
             "DELETE FROM source_files WHERE project_id = @projectId AND release = @release" + (urlPath is null ? "" : " AND url_path = @urlPath")
             + " RETURNING" + ColumnList,
             new { projectId, release, urlPath }, session.Transaction).AsList(), cancellationToken);

@@ -214,4 +214,24 @@ public sealed class OwnUploadTests
         Assert.Equal("api@9.9.9", release.GetProperty("name").GetString());
         Assert.Equal(0, release.GetProperty("files").GetInt32());
     }
+
+    /// <summary>What <c>kestrel mcp</c> over stdio would do: its own read-only resolver over the server's data directory.</summary>
+    [Fact]
+    public async Task A_reading_process_resolves_for_display_with_maps_the_server_stored()
+    {
+        using var build = new TempDirectory();
+        var bundle = await NodeTools.BuildAppAsync(build.Path);
+        await using var server = await KestrelServer.StartAsync();
+        var project = await server.CreateProjectAsync();
+        var options = new Kestrel.Platform.KestrelOptions { DataDirectory = server.DataDirectory };
+        using var loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(_ => { });
+        var reader = Kestrel.SourceMaps.SourceMapResolver.ForReading(new Kestrel.Platform.Database(options), options, loggers);
+        var stored = JsonDocument.Parse(await NodeTools.ReportEventAsync(bundle, "1.0")).RootElement;
+
+        Assert.Equal(stored, reader.ResolveForDisplay(project.Id, stored)); // no maps yet: the very same element
+        await project.UploadOkAsync("1.0", ("static/js/app.min.js.map", await File.ReadAllBytesAsync(bundle + ".map")));
+        var shown = reader.ResolveForDisplay(project.Id, stored);
+        Assert.Equal("src/validate.js", shown.Frames()[^1].GetProperty("filename").GetString());
+        Assert.Equal("validateOrder", shown.Frames()[^1].GetProperty("function").GetString());
+    }
 }
