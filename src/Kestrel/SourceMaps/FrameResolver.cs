@@ -23,21 +23,26 @@ public static class FrameResolver
     /// <returns>true when any frame changed</returns>
     public static bool Resolve(JsonObject root, Func<MapRequest, FoundMap?> findMap, Func<MapRequest, string> whyNoMap)
     {
-        if (root["exception"] is not JsonObject exception || exception["values"] is not JsonArray values) return false;
         var platform = Text(root["platform"]);
         var debugIds = DebugIds(root);
         var maps = new Dictionary<MapRequest, FoundMap?>();
         var changed = false;
-        foreach (var value in values)
+        // Exceptions' stack traces, and threads' (a thread's stack may stand in for its exception's).
+        foreach (var name in (ReadOnlySpan<string>)["exception", "threads"])
         {
-            if (value is not JsonObject exceptionValue || exceptionValue["stacktrace"] is not JsonObject stacktrace
-                || stacktrace["frames"] is not JsonArray frames) continue;
-            changed |= ResolveFrames(exceptionValue, stacktrace, frames, platform, debugIds, maps, findMap, whyNoMap);
+            if (root[name] is not JsonObject list || list["values"] is not JsonArray values) continue;
+            foreach (var value in values)
+            {
+                if (value is not JsonObject owner || owner["stacktrace"] is not JsonObject stacktrace
+                    || stacktrace["frames"] is not JsonArray frames) continue;
+                changed |= ResolveFrames(owner, stacktrace, frames, platform, debugIds, maps, findMap, whyNoMap);
+            }
         }
         return changed;
     }
 
-    private static bool ResolveFrames(JsonObject exceptionValue, JsonObject stacktrace, JsonArray frames, string? platform,
+    /// <param name="owner">the exception value or thread holding the stack trace; it gets the raw frames as <c>raw_stacktrace</c></param>
+    private static bool ResolveFrames(JsonObject owner, JsonObject stacktrace, JsonArray frames, string? platform,
         Dictionary<string, string> debugIds, Dictionary<MapRequest, FoundMap?> maps, Func<MapRequest, FoundMap?> findMap, Func<MapRequest, string> whyNoMap)
     {
         // Look everything up first: a frame's function is named from its caller's mapping.
@@ -64,8 +69,8 @@ public static class FrameResolver
         }
         if (!any) return false;
 
-        if (exceptionValue["raw_stacktrace"] is null && found.Any(f => f is not null))
-            exceptionValue["raw_stacktrace"] = stacktrace.DeepClone();
+        if (owner["raw_stacktrace"] is null && found.Any(f => f is not null))
+            owner["raw_stacktrace"] = stacktrace.DeepClone();
         for (var i = 0; i < frames.Count; i++)
         {
             if (frames[i] is not JsonObject frame) continue;

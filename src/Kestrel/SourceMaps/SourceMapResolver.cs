@@ -183,10 +183,12 @@ public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache
         }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
-    private static bool HasUnresolvedFrames(JsonElement e)
+    private static bool HasUnresolvedFrames(JsonElement e) => HasUnresolvedFrames(e, "exception") || HasUnresolvedFrames(e, "threads");
+
+    private static bool HasUnresolvedFrames(JsonElement e, string name)
     {
-        if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty("exception", out var exception) || exception.ValueKind != JsonValueKind.Object
-            || !exception.TryGetProperty("values", out var values) || values.ValueKind != JsonValueKind.Array) return false;
+        if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty(name, out var list) || list.ValueKind != JsonValueKind.Object
+            || !list.TryGetProperty("values", out var values) || values.ValueKind != JsonValueKind.Array) return false;
         foreach (var value in values.EnumerateArray())
         {
             if (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty("stacktrace", out var stacktrace) || stacktrace.ValueKind != JsonValueKind.Object

@@ -158,6 +158,17 @@ public sealed class SourceMapPartsTests
         Assert.False(FrameResolver.Resolve(root, _ => throw new InvalidOperationException("no lookup expected"), _ => "none"));
     }
 
+    [Fact]
+    public void Thread_stack_traces_are_resolved_too()
+    {
+        var map = SourceMap.Parse("""{"version":3,"sources":["src/a.js"],"names":[],"mappings":"AAAA"}"""u8.ToArray());
+        var root = JsonNode.Parse("""{"platform":"javascript","threads":{"values":[{"id":1,"stacktrace":{"frames":[{"abs_path":"https://x/app.js","lineno":1,"colno":1}]}}]}}""")!.AsObject();
+        Assert.True(FrameResolver.Resolve(root, _ => new FoundMap(map, "~/app.js.map", "release"), _ => "none"));
+        var thread = root["threads"]!["values"]![0]!;
+        Assert.Equal("src/a.js", thread["stacktrace"]!["frames"]![0]!["filename"]!.GetValue<string>());
+        Assert.Equal("https://x/app.js", thread["raw_stacktrace"]!["frames"]![0]!["abs_path"]!.GetValue<string>());
+    }
+
     [Theory]
     [InlineData("function placeOrder(order) {\n  const t = 1;\n  return t;", 2, 5, "placeOrder")]
     [InlineData("const total = (items) => {\n  return items.length;", 1, 3, "total")]
