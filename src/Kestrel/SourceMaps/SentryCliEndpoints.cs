@@ -59,10 +59,11 @@ public static class SentryCliEndpoints
             UploadFile(http, caller, store, time, RawPath.Segment(http, versionSegment), ct));
     }
 
-    private static IResult ChunkUploadOptions(HttpRequest request, string org) => Results.Json(new
+    private static IResult ChunkUploadOptions(string org) => Results.Json(new
     {
-        // Absolute, on the host the CLI reached us by: it may differ from the public URL.
-        url = $"{request.Scheme}://{request.Host}/api/0/organizations/{Uri.EscapeDataString(org)}/chunk-upload/",
+        // Relative to the CLI's own {url}/api/0/ (as Sentry answers sentry-cli >= 1.70.1), so it holds behind a
+        // proxy that changes scheme or host.
+        url = $"organizations/{Uri.EscapeDataString(org)}/chunk-upload/",
         chunkSize = ArtifactBundleAssembler.ChunkSize,
         chunksPerRequest = 8,
         maxRequestSize = 64 * 1024 * 1024,
