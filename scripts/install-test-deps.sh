@@ -8,6 +8,10 @@ missing=()
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 
+# Web UI tests (tests/Kestrel.Tests/Web): Playwright drives Debian's Chromium at this path; Playwright's
+# own browser download is never used. Its driver (node) ships inside the Microsoft.Playwright NuGet package.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     apt_get() { apt-get "$@"; }

@@ -18,9 +18,12 @@ public sealed class BenchOptions
     public string? Output { get; private set; }
     public string DataRoot { get; private set; } = Path.GetTempPath();
     public Dictionary<string, string> ServerEnvironment { get; } = [];
+    public int Issues { get; private set; } = 10_000;
+    public int Events { get; private set; } = 1_000_000;
+    public int Samples { get; private set; } = 30;
 
     public const string Usage = """
-        Usage: Kestrel.Bench [all|single|envelope|batch|ceiling|latency] [options]
+        Usage: Kestrel.Bench [all|single|envelope|batch|ceiling|latency|soak|pages] [options]
           all        ceiling, single events, envelopes, arrays, then latency at a fixed rate (default)
           single     one event per request to Kestrel
           envelope   single, then the same events as gzip envelopes to /api/{id}/envelope/
@@ -29,6 +32,7 @@ public sealed class BenchOptions
           batch      arrays of --batch events per request to Kestrel
           ceiling    the same bodies to a trivial endpoint that only reads them
           latency    an open-loop sender at --rate requests/s (default: half the measured ceiling)
+          pages      web UI render times over a database of --issues issues and --events events
         Options:
           --server DIR            a published Kestrel (default: dotnet publish src/Kestrel -c Release)
           --concurrency N         requests in flight in closed-loop modes (32)
@@ -44,6 +48,9 @@ public sealed class BenchOptions
           --envelope-pool N       distinct gzip envelopes made before timing (80000)
           --out FILE              also write every run's figures as JSON
           --data-root DIR         where the servers' temporary data directories go (system temp)
+          --issues N              pages: issues in the database (10000)
+          --events N              pages: events in the database (1000000)
+          --samples N             pages: measured fetches of each page (30)
         """;
 
     public static BenchOptions? Parse(string[] args)
@@ -51,7 +58,7 @@ public sealed class BenchOptions
         var options = new BenchOptions();
         var i = 0;
         if (args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal)) options.Mode = args[i++];
-        if (options.Mode is not ("all" or "single" or "envelope" or "batch" or "ceiling" or "latency" or "soak")) return Fail($"Unknown mode '{options.Mode}'.");
+        if (options.Mode is not ("all" or "single" or "envelope" or "batch" or "ceiling" or "latency" or "soak" or "pages")) return Fail($"Unknown mode '{options.Mode}'.");
         for (; i < args.Length; i += 2)
         {
             if (args[i] is "--help" or "-h") return Fail(null);
@@ -71,6 +78,9 @@ public sealed class BenchOptions
                 case "--envelope-pool": options.EnvelopePool = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--out": options.Output = Path.GetFullPath(value); break;
                 case "--data-root": options.DataRoot = Path.GetFullPath(value); break;
+                case "--issues": options.Issues = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--events": options.Events = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--samples": options.Samples = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--writer-max-batch": options.ServerEnvironment["KESTREL_WRITER_MAX_BATCH"] = value; break;
                 case "--env" when value.Split('=', 2) is [var name, var setting]: options.ServerEnvironment[name] = setting; break;
                 default: return Fail($"Unknown option '{args[i]}'.");

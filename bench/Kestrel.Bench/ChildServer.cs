@@ -29,7 +29,9 @@ public sealed partial class ChildServer : IAsyncDisposable
     public (long Id, string PublicKey)? Project { get; private set; }
     public ProcessMonitor Monitor { get; }
 
-    public static async Task<ChildServer> StartKestrelAsync(string serverDirectory, string dataRoot, IReadOnlyDictionary<string, string> environment)
+    /// <param name="fill">given kestrel.db (migrated, with the project) and the project id before the server starts</param>
+    public static async Task<ChildServer> StartKestrelAsync(string serverDirectory, string dataRoot, IReadOnlyDictionary<string, string> environment,
+        Action<string, long>? fill = null)
     {
         var data = Directory.CreateDirectory(Path.Combine(dataRoot, $"kestrel-bench-{Guid.NewGuid():N}"[..21])).FullName;
         var env = new Dictionary<string, string>(environment)
@@ -41,6 +43,7 @@ public sealed partial class ChildServer : IAsyncDisposable
         var executable = Path.Combine(serverDirectory, "kestrel");
         var created = await RunToEndAsync(executable, ["project", "create", "bench", "--json"], env);
         var project = JsonDocument.Parse(created).RootElement;
+        fill?.Invoke(Path.Combine(data, "kestrel.db"), project.GetProperty("id").GetInt64());
         var server = await StartAsync(executable, ["serve"], env, data, workingDirectory: serverDirectory);
         server.Token = project.GetProperty("token").GetString();
         server.Project = (project.GetProperty("id").GetInt64(), project.GetProperty("public_key").GetString()!);

@@ -6,6 +6,7 @@ using Kestrel.Platform;
 using Kestrel.Projects;
 using Kestrel.Retention;
 using Kestrel.SourceMaps;
+using Kestrel.Web;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -74,6 +75,7 @@ public static class ServeCommand
             .AddRetention()
             .AddIssues()
             .AddMcpHttp()
+            .AddWebUi()
             .AddSourceMaps();
 
         var app = builder.Build();
@@ -86,6 +88,7 @@ public static class ServeCommand
         app.MapSentryIngest();
         app.MapIssues();
         app.MapMcpHttp();
+        app.MapWebUi();
         app.MapSourceMaps();
         return app;
     }

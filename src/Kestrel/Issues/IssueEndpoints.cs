@@ -12,7 +12,7 @@ public static class IssueEndpoints
 
     public static void MapIssues(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/issues").RequireProject(allowPublicKey: false);
+        var group = app.MapGroup("/api/issues").RequireProject(allowPublicKey: false, allowAdminSession: true);
         group.MapGet("", List);
         group.MapGet("/{id:long}", Get);
         group.MapGet("/{id:long}/events", Events);
@@ -56,14 +56,9 @@ public static class IssueEndpoints
         {
             return ApiError.BadRequest("The body must be a JSON object such as {\"status\": \"resolved\", \"commit_sha\": \"a1b2c3d\"}.");
         }
-        if (body?.Status is not { } status || !IssueRules.Statuses.Contains(status))
-            return ApiError.BadRequest("status is required and must be open, resolved or ignored.");
-        if (body.CommitSha is { } sha && !IssueRules.IsCommitSha(sha)) return ApiError.BadRequest(IssueRules.CommitShaProblem);
-        if (body.Note is { Length: > IssueRules.MaxTextLength } || body.Reason is { Length: > IssueRules.MaxTextLength })
-            return ApiError.BadRequest(IssueRules.TextProblem);
-
-        var change = new StatusChange(status, body.CommitSha?.ToLowerInvariant(), body.Note, body.Reason);
-        var issue = await store.ChangeStatusAsync(caller.ProjectId, id, change, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        if (StatusChange.TryCreate(body?.Status, body?.CommitSha, body?.Note, body?.Reason, out var change) is { } error)
+            return ApiError.BadRequest(error);
+        var issue = await store.ChangeStatusAsync(caller.ProjectId, id, change!, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
         return issue is null ? IssueNotFound(id) : Results.Json(issue, KestrelJson.Options);
     }
 

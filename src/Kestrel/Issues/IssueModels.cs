@@ -39,4 +39,18 @@ public sealed record EventPage(IReadOnlyList<EventView> Events, string? NextCurs
 public sealed record IssueQuery(string? Status, DateTimeOffset? Since, string? Query, int Limit, string? Cursor);
 
 /// <summary>A status change: resolved (with optional commit and note), ignored (with optional reason) or open.</summary>
-public sealed record StatusChange(string Status, string? CommitSha, string? Note, string? Reason);
+public sealed record StatusChange(string Status, string? CommitSha, string? Note, string? Reason)
+{
+
+    /// <summary>Checks a change as the API and the web UI receive it.</summary>
+    /// <returns>null and the change, or a one-sentence error and no change</returns>
+    public static string? TryCreate(string? status, string? commitSha, string? note, string? reason, out StatusChange? change)
+    {
+        change = null;
+        if (status is null || !IssueRules.Statuses.Contains(status)) return "status is required and must be open, resolved or ignored.";
+        if (commitSha is not null && !IssueRules.IsCommitSha(commitSha)) return IssueRules.CommitShaProblem;
+        if (note is { Length: > IssueRules.MaxTextLength } || reason is { Length: > IssueRules.MaxTextLength }) return IssueRules.TextProblem;
+        change = new StatusChange(status, commitSha?.ToLowerInvariant(), note, reason);
+        return null;
+    }
+}

@@ -13,7 +13,7 @@ namespace Kestrel.Issues;
 /// <param name="writer">the server's writer; null in <c>kestrel mcp</c>, which writes in its own short transactions</param>
 public sealed class IssueStore(Database database, DatabaseWriter? writer)
 {
-    private const string Select = """
+    internal const string Select = """
         SELECT i.id AS Id, i.project_id AS ProjectId, p.slug AS ProjectSlug, i.fingerprint AS Fingerprint, i.grouping_version AS GroupingVersion,
                i.title AS Title, i.type AS Type, i.culprit AS Culprit, i.level AS Level, i.status AS Status, i.event_count AS EventCount,
                i.first_seen AS FirstSeen, i.last_seen AS LastSeen, i.regressed_at AS RegressedAt, i.resolved_commit AS ResolvedCommit,
@@ -117,6 +117,6 @@ public sealed class IssueStore(Database database, DatabaseWriter? writer)
             WHERE id = @issueId AND project_id = @projectId
             """, new { change.Status, change.CommitSha, change.Note, change.Reason, nowMs, issueId, projectId }, transaction);
 
-    private static string EscapeLike(string text) =>
+    internal static string EscapeLike(string text) =>
         text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
 }

@@ -15,19 +15,25 @@ public sealed record Caller(Project Project)
 
 public static class ProjectAuthentication
 {
-    private sealed record Policy(bool AllowPublicKey);
+    private sealed record Policy(bool AllowPublicKey, bool AllowAdminSession);
+
+    /// <summary>Why a request with an admin session was refused, kept for the group's filter to answer.</summary>
+    private sealed record AdminRefusal(IResult Answer);
 
     /// <summary>
     /// Requires <c>Authorization: Bearer &lt;secret token&gt;</c> (or, when <paramref name="allowPublicKey"/>,
-    /// the project's public key) on every endpoint of the group; answers 401 otherwise.
+    /// the project's public key) on every endpoint of the group; answers 401 otherwise. With
+    /// <paramref name="allowAdminSession"/>, a request without a bearer token may use the web UI's admin session instead.
     /// </summary>
-    public static RouteGroupBuilder RequireProject(this RouteGroupBuilder group, bool allowPublicKey, Action<HttpContext>? onRejected = null)
+    public static RouteGroupBuilder RequireProject(this RouteGroupBuilder group, bool allowPublicKey, Action<HttpContext>? onRejected = null,
+        bool allowAdminSession = false)
     {
-        group.WithMetadata(new Policy(allowPublicKey));
+        group.WithMetadata(new Policy(allowPublicKey, allowAdminSession));
         group.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
             if (Authenticate(http) is not null) return await next(context);
+            if (http.Items[typeof(AdminRefusal)] is AdminRefusal refusal) return refusal.Answer;
             onRejected?.Invoke(http);
             var credential = BearerToken.From(http.Request.Headers.Authorization.ToString());
             if (credential is null) return ApiError.Unauthorized("Send the project token as 'Authorization: Bearer <token>'.");
@@ -44,7 +50,8 @@ public static class ProjectAuthentication
     internal static Caller? Authenticate(HttpContext http)
     {
         if (http.Items.TryGetValue(typeof(Caller), out var known)) return known as Caller;
-        var allowPublicKey = http.GetEndpoint()?.Metadata.GetMetadata<Policy>()?.AllowPublicKey ?? false;
+        var policy = http.GetEndpoint()?.Metadata.GetMetadata<Policy>();
+        var allowPublicKey = policy?.AllowPublicKey ?? false;
         var store = http.RequestServices.GetRequiredService<ProjectStore>();
         var credential = BearerToken.From(http.Request.Headers.Authorization.ToString());
         var project = credential switch
@@ -55,6 +62,12 @@ public static class ProjectAuthentication
             _ => null,
         };
         var caller = project is null ? null : new Caller(project);
+        if (credential is null && policy is { AllowAdminSession: true })
+        {
+            (project, var refused) = Web.AdminApiAccess.Resolve(http);
+            caller = project is null ? null : new Caller(project);
+            if (refused is not null) http.Items[typeof(AdminRefusal)] = new AdminRefusal(refused);
+        }
         http.Items[typeof(Caller)] = caller;
         return caller;
     }

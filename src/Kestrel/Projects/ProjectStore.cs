@@ -60,6 +60,12 @@ public sealed partial class ProjectStore(Database database)
             : new ProjectWithToken(project, token);
     }
 
+    public Project? FindBySlug(string slug)
+    {
+        using var connection = database.Open();
+        return connection.QuerySingleOrDefault<Project>($"SELECT {Columns} FROM projects WHERE slug = @slug", new { slug });
+    }
+
     public Project? FindBySecretToken(string token)
     {
         using var connection = database.Open();

@@ -1,8 +1,11 @@
 namespace Kestrel.Tests.Support;
 
-/// <summary>A clock the test moves by hand; timers are not supported (nothing under test waits on this one).</summary>
-public sealed class ManualClock(DateTimeOffset start) : TimeProvider
+/// <summary>A clock that moves only when the test moves it; timers are not supported (nothing under test waits on one).</summary>
+public sealed class ManualClock : TimeProvider
 {
-    public DateTimeOffset Now { get; set; } = start;
+    public ManualClock() : this(new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero)) { }
+    public ManualClock(DateTimeOffset start) => Now = start;
+
+    public DateTimeOffset Now { get; set; }
     public override DateTimeOffset GetUtcNow() => Now;
 }

@@ -1,0 +1,72 @@
+using Microsoft.Playwright;
+
+namespace Kestrel.Tests.Support;
+
+/// <summary>
+/// A real server with a known admin password and a fresh browser context pointed at it. Any JavaScript
+/// dialog (alert, confirm, prompt) is recorded and fails the test on dispose: event data must never run.
+/// </summary>
+public sealed class WebUi : IAsyncDisposable
+{
+    public const string Password = "correct horse battery staple";
+
+    private readonly List<string> dialogs = [];
+    private readonly List<string> violations = [];
+
+    private WebUi(KestrelServer server, IBrowserContext context, IPage page)
+    {
+        Server = server;
+        Context = context;
+        Page = page;
+        page.Dialog += (_, dialog) =>
+        {
+            lock (dialogs) dialogs.Add($"{dialog.Type}: {dialog.Message}");
+            _ = dialog.DismissAsync();
+        };
+        page.Console += (_, message) =>
+        {
+            // A page answered 401 or 404 is logged too ("Failed to load resource"); only policy refusals matter here.
+            if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal)) lock (violations) violations.Add(message.Text);
+        };
+    }
+
+    public KestrelServer Server { get; }
+    public IBrowserContext Context { get; }
+    public IPage Page { get; }
+
+    public static async Task<WebUi> StartAsync(BrowserFixture browser, int width = 1280, int height = 900, bool dark = false)
+    {
+        var server = await KestrelServer.StartAsync(new Dictionary<string, string> { ["KESTREL_ADMIN_PASSWORD"] = Password });
+        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = server.Address.ToString().TrimEnd('/'),
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+            ColorScheme = dark ? ColorScheme.Dark : ColorScheme.Light,
+        });
+        // Generous: CI shares two cores among the whole suite, and a slow answer is not what these tests check.
+        context.SetDefaultTimeout(30_000);
+        return new WebUi(server, context, await context.NewPageAsync());
+    }
+
+    public async Task SignInAsync(string password = Password, bool expectSignedIn = true)
+    {
+        await Page.GotoAsync("/login");
+        await Page.GetByLabel("Admin password").FillAsync(password);
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        if (password == Password && expectSignedIn) await Page.WaitForURLAsync("**/projects");
+    }
+
+    /// <summary>A full-page screenshot saved as a test artifact.</summary>
+    public Task ScreenshotAsync(string name) =>
+        Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ArtifactsDirectory, name + ".png"), FullPage = true });
+
+    /// <summary>Content-Security-Policy refusals from the console: a page that needs inline script or style is a bug.</summary>
+    public IReadOnlyList<string> CspViolations { get { lock (violations) return violations.ToList(); } }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Context.DisposeAsync();
+        await Server.DisposeAsync();
+        lock (dialogs) Assert.True(dialogs.Count == 0, "A page opened a dialog: " + string.Join("; ", dialogs));
+    }
+}

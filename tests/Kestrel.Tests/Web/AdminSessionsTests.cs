@@ -1,0 +1,78 @@
+using Kestrel.Platform;
+using Kestrel.Tests.Support;
+using Kestrel.Web;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kestrel.Tests.Web;
+
+/// <summary>Sessions against a real kestrel.db and writer, with a clock the test moves.</summary>
+public sealed class AdminSessionsTests : IAsyncLifetime
+{
+    private readonly TempDirectory directory = new();
+    private readonly ManualClock clock = new();
+    private Database database = null!;
+    private DatabaseWriter writer = null!;
+
+    public async Task InitializeAsync()
+    {
+        var options = new KestrelOptions { DataDirectory = directory.Path };
+        database = Database.OpenAndMigrate(options);
+        writer = new DatabaseWriter(database, options, NullLogger<DatabaseWriter>.Instance);
+        await writer.StartAsync(CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await writer.StopAsync(CancellationToken.None);
+        writer.Dispose();
+        directory.Dispose();
+    }
+
+    private AdminSessions Sessions(string password = "pw", string secret = "key") =>
+        new(new Secrets { AdminPassword = password, SessionKey = System.Text.Encoding.UTF8.GetBytes(secret) }, database, writer, clock);
+
+    private static AdminSession? Find(AdminSessions sessions, string cookie)
+    {
+        var http = new DefaultHttpContext();
+        http.Request.Headers.Cookie = $"{AdminSessions.CookieName}={cookie}";
+        return sessions.Find(http);
+    }
+
+    [Fact]
+    public async Task A_session_lasts_seven_days_then_is_refused()
+    {
+        var sessions = Sessions();
+        var (cookie, expires) = await sessions.StartAsync(CancellationToken.None);
+        Assert.Equal(clock.Now + AdminSessions.Lifetime, expires);
+        clock.Now += TimeSpan.FromDays(7) - TimeSpan.FromSeconds(1);
+        Assert.NotNull(Find(sessions, cookie));
+        clock.Now += TimeSpan.FromSeconds(1);
+        Assert.Null(Find(sessions, cookie));
+    }
+
+    [Fact]
+    public async Task Ending_a_session_or_changing_the_password_or_secret_refuses_its_cookie()
+    {
+        var sessions = Sessions();
+        var (cookie, _) = await sessions.StartAsync(CancellationToken.None);
+        var (other, _) = await sessions.StartAsync(CancellationToken.None);
+        Assert.Null(Find(Sessions(password: "new password"), cookie));
+        Assert.Null(Find(Sessions(secret: "new secret"), cookie));
+
+        var session = Find(sessions, cookie)!;
+        Assert.True(AdminSessions.CsrfMatches(session, session.CsrfToken));
+        Assert.False(AdminSessions.CsrfMatches(session, Find(sessions, other)!.CsrfToken));
+        await sessions.EndAsync(session, CancellationToken.None);
+        Assert.Null(Find(sessions, cookie));
+        Assert.NotNull(Find(sessions, other));
+    }
+
+    [Fact]
+    public void The_password_check_takes_only_the_exact_password()
+    {
+        var sessions = Sessions(password: "Tr0ub4dor&3");
+        Assert.True(sessions.PasswordMatches("Tr0ub4dor&3"));
+        foreach (var wrong in new[] { "", "tr0ub4dor&3", "Tr0ub4dor&3 ", "Tr0ub4dor" }) Assert.False(sessions.PasswordMatches(wrong));
+    }
+}
