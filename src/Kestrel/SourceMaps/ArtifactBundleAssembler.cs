@@ -85,9 +85,13 @@ public sealed class ArtifactBundleAssembler(Database database, DatabaseWriter wr
         }
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        if (release is not null) await store.SaveAsync(project.Id, project.Slug, release, dist, files, now, cancellationToken);
-        else foreach (var byId in files.GroupBy(f => f.DebugId))
-                await store.SaveAsync(project.Id, project.Slug, null, dist, byId.ToList(), now, cancellationToken);
+        try
+        {
+            if (release is not null) await store.SaveAsync(project.Id, project.Slug, release, dist, files, now, cancellationToken);
+            else foreach (var byId in files.GroupBy(f => f.DebugId))
+                    await store.SaveAsync(project.Id, project.Slug, null, dist, byId.ToList(), now, cancellationToken);
+        }
+        catch (SourceFileStoreException e) { return Error(e.Message); }
 
         await writer.WriteAsync(session =>
         {

@@ -200,7 +200,9 @@ public static class SentryCliEndpoints
         await stream.ReadExactlyAsync(content, cancellationToken);
         var (files, error) = ArtifactIntake.Take(relative, url, null, content, headers);
         if (error is not null) return ApiError.BadRequest(error);
-        var saved = await store.SaveAsync(caller.ProjectId, caller.Project.Slug, version, dist, files!, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        IReadOnlyList<SourceFile> saved;
+        try { saved = await store.SaveAsync(caller.ProjectId, caller.Project.Slug, version, dist, files!, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken); }
+        catch (SourceFileStoreException e) { return ApiError.Result(StatusCodes.Status409Conflict, e.Message); }
         return Results.Json(FileView(saved[0]), statusCode: StatusCodes.Status201Created);
     }
 

@@ -59,7 +59,9 @@ public static class SourceMapEndpoints
         if (files.Count == 0) return ApiError.BadRequest("The upload holds no files; send one file part per map, with its relative path as the file name.");
         if (files.Count > MaxFilesPerUpload) return ApiError.BadRequest($"An upload may hold at most {MaxFilesPerUpload} files.");
 
-        var saved = await store.SaveAsync(caller.ProjectId, caller.Project.Slug, release, "", files, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        IReadOnlyList<SourceFile> saved;
+        try { saved = await store.SaveAsync(caller.ProjectId, caller.Project.Slug, release, "", files, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken); }
+        catch (SourceFileStoreException e) { return ApiError.Result(StatusCodes.Status409Conflict, e.Message); }
         return Results.Json(new { release, files = saved.Select(FileView.From) }, KestrelJson.Options, statusCode: StatusCodes.Status201Created);
     }
 

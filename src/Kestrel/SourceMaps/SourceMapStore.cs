@@ -15,6 +15,9 @@ public sealed record SourceFile(long Id, long ProjectId, string? Release, string
 /// <summary>A file to store: its artifact URL (<c>~/static/js/app.min.js.map</c>), its path below the release directory, its bytes.</summary>
 public sealed record NewSourceFile(string Url, string RelativePath, string Kind, byte[] Content, string? DebugId, string? SourcemapRef);
 
+/// <summary>An upload that cannot be written to disk; the message names the file, not the server's paths.</summary>
+public sealed class SourceFileStoreException(string message) : Exception(message);
+
 public sealed record ReleaseSummary(string Name, DateTime CreatedAt, DateTime? FinalizedAt, long Files);
 
 /// <summary>
@@ -48,10 +51,12 @@ public sealed class SourceMapStore(Database database, DatabaseWriter? writer, Ke
         IReadOnlyList<NewSourceFile> files, long nowMs, CancellationToken cancellationToken)
     {
         var staged = new List<(string Temp, string Final, SourceFile Row)>();
+        var current = "";
         try
         {
             foreach (var file in files)
             {
+                current = file.RelativePath;
                 var relative = Directory(projectSlug, release, dist, release is null ? file.DebugId : null) + "/" + file.RelativePath;
                 var final = FullPath(relative);
                 System.IO.Directory.CreateDirectory(Path.GetDirectoryName(final)!);
@@ -63,9 +68,15 @@ public sealed class SourceMapStore(Database database, DatabaseWriter? writer, Ke
             }
             foreach (var (temp, final, _) in staged) File.Move(temp, final, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
             foreach (var (temp, _, _) in staged) TryDelete(temp);
+            if (e is IOException or UnauthorizedAccessException)
+            {
+                // The message names no server path: it goes back to the uploader.
+                logger.LogWarning("Storing {File} failed: {Message}", current, e.Message);
+                throw new SourceFileStoreException($"{current} cannot be stored: a file and a folder of that name would collide, or the disk refused the write.");
+            }
             throw;
         }
 

@@ -129,6 +129,19 @@ public sealed class UploadSafetyTests(KestrelServerFixture fixture) : IClassFixt
         Assert.Single((await mine.GetJsonAsync(UploadClient.ReleasePath("1.0"))).GetProperty("files").EnumerateArray());
     }
 
+    [Fact]
+    public async Task A_file_where_a_folder_of_the_same_name_is_stored_is_a_conflict_without_server_paths()
+    {
+        var project = await fixture.Kestrel.CreateProjectAsync();
+        await project.UploadOkAsync("1.0", ("a.js.map", ValidMap));
+        using var response = await project.UploadAsync("1.0", ("a.js.map/b.js.map", ValidMap));
+        var (status, error) = await ErrorOf(response);
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.StartsWith("a.js.map/b.js.map cannot be stored", error);
+        Assert.DoesNotContain(fixture.Kestrel.DataDirectory, error);
+        Assert.Single((await project.GetJsonAsync(UploadClient.ReleasePath("1.0"))).GetProperty("files").EnumerateArray());
+    }
+
     /// <summary>sentry-cli's chunk protocol, spoken by hand to send what the real client never would.</summary>
     [Fact]
     public async Task Chunks_and_bundles_that_lie_are_refused()
