@@ -22,8 +22,11 @@ public sealed class BenchOptions
     public int Events { get; private set; } = 1_000_000;
     public int Samples { get; private set; } = 30;
 
+    public int DatabaseMegabytes { get; private set; } = 1024;
+    public int MapsMegabytes { get; private set; } = 100;
+
     public const string Usage = """
-        Usage: Kestrel.Bench [all|single|envelope|batch|ceiling|latency|soak|pages] [options]
+        Usage: Kestrel.Bench [all|single|envelope|batch|ceiling|latency|soak|pages|backup] [options]
           all        ceiling, single events, envelopes, arrays, then latency at a fixed rate (default)
           single     one event per request to Kestrel
           envelope   single, then the same events as gzip envelopes to /api/{id}/envelope/
@@ -33,6 +36,8 @@ public sealed class BenchOptions
           ceiling    the same bodies to a trivial endpoint that only reads them
           latency    an open-loop sender at --rate requests/s (default: half the measured ceiling)
           pages      web UI render times over a database of --issues issues and --events events
+          backup     fill a server to --db-mb with --maps-mb of maps, then open-loop load at --rate (500)
+                     for --seconds without a backup and again during `kestrel backup`, per run
         Options:
           --server DIR            a published Kestrel (default: dotnet publish src/Kestrel -c Release)
           --concurrency N         requests in flight in closed-loop modes (32)
@@ -51,6 +56,8 @@ public sealed class BenchOptions
           --issues N              pages: issues in the database (10000)
           --events N              pages: events in the database (1000000)
           --samples N             pages: measured fetches of each page (30)
+          --db-mb N               backup mode: database size to fill to, in MB (1024)
+          --maps-mb N             backup mode: source maps to add, in MB (100)
         """;
 
     public static BenchOptions? Parse(string[] args)
@@ -58,7 +65,7 @@ public sealed class BenchOptions
         var options = new BenchOptions();
         var i = 0;
         if (args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal)) options.Mode = args[i++];
-        if (options.Mode is not ("all" or "single" or "envelope" or "batch" or "ceiling" or "latency" or "soak" or "pages")) return Fail($"Unknown mode '{options.Mode}'.");
+        if (options.Mode is not ("all" or "single" or "envelope" or "batch" or "ceiling" or "latency" or "soak" or "pages" or "backup")) return Fail($"Unknown mode '{options.Mode}'.");
         for (; i < args.Length; i += 2)
         {
             if (args[i] is "--help" or "-h") return Fail(null);
@@ -81,6 +88,8 @@ public sealed class BenchOptions
                 case "--issues": options.Issues = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--events": options.Events = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--samples": options.Samples = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--db-mb": options.DatabaseMegabytes = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--maps-mb": options.MapsMegabytes = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--writer-max-batch": options.ServerEnvironment["KESTREL_WRITER_MAX_BATCH"] = value; break;
                 case "--env" when value.Split('=', 2) is [var name, var setting]: options.ServerEnvironment[name] = setting; break;
                 default: return Fail($"Unknown option '{args[i]}'.");

@@ -24,6 +24,7 @@ public sealed partial class ChildServer : IAsyncDisposable
     }
 
     public Uri BaseUrl { get; private set; } = null!;
+    public string? DataDirectory => dataDirectory;
     public string? Token { get; private set; }
     /// <summary>The bench project's id and public key: what a Sentry SDK's DSN holds.</summary>
     public (long Id, string PublicKey)? Project { get; private set; }
@@ -100,7 +101,7 @@ public sealed partial class ChildServer : IAsyncDisposable
         return server;
     }
 
-    private static async Task<string> RunToEndAsync(string file, string[] arguments, Dictionary<string, string> env)
+    internal static async Task<string> RunToEndAsync(string file, string[] arguments, Dictionary<string, string> env)
     {
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments) info.ArgumentList.Add(argument);

@@ -105,20 +105,22 @@ public sealed class LoadClient : IDisposable
     /// Sends at <paramref name="perSecond"/> for <paramref name="duration"/>. Latency counts from when a request
     /// was due, not when it left, so a slow server cannot hide its queueing by slowing the sender. A send due
     /// while <paramref name="maxInFlight"/> requests are unanswered is skipped and counted.
+    /// <paramref name="stop"/> ends the sending early (the backup benchmark loads for as long as a backup runs).
     /// </summary>
-    public async Task<LoadResult> RunOpenAsync(double perSecond, TimeSpan duration, int maxInFlight)
+    public async Task<LoadResult> RunOpenAsync(double perSecond, TimeSpan duration, int maxInFlight, CancellationToken stop = default)
     {
         var total = (int)(perSecond * duration.TotalSeconds);
         var statuses = new int[total];
         var latencies = new double[total];
         var inFlight = 0;
+        var scheduled = 0;
         var tasks = new List<Task>(total);
         var start = Stopwatch.GetTimestamp();
 
         // A dedicated thread keeps the schedule even when the thread pool is busy with answers.
         var scheduler = new Thread(() =>
         {
-            for (var i = 0; i < total; i++)
+            for (var i = 0; i < total && !stop.IsCancellationRequested; i++, scheduled++)
             {
                 var due = start + (long)(i * Stopwatch.Frequency / perSecond);
                 while (Stopwatch.GetTimestamp() < due) Thread.Sleep(1);
@@ -138,9 +140,10 @@ public sealed class LoadClient : IDisposable
         await Task.WhenAll(tasks);
         var wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
 
-        var answered = Enumerable.Range(0, total).Where(i => statuses[i] >= 0).Select(i => latencies[i]).ToArray();
-        return new LoadResult(statuses.Count(s => s == 200), statuses.Count(s => s > 0 && s != 200),
-            statuses.Count(s => s == 0), statuses.Count(s => s < 0), answered, wall);
+        var sent = statuses.AsSpan(0, scheduled).ToArray();
+        var answered = Enumerable.Range(0, scheduled).Where(i => sent[i] >= 0).Select(i => latencies[i]).ToArray();
+        return new LoadResult(sent.Count(s => s == 200), sent.Count(s => s > 0 && s != 200),
+            sent.Count(s => s == 0), sent.Count(s => s < 0), answered, wall);
     }
 
     public void Dispose() => http.Dispose();

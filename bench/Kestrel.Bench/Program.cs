@@ -27,6 +27,7 @@ Console.WriteLine($"Server: {serverDirectory}; mode {options.Mode}, concurrency 
 
 if (options.Mode == "soak")
     return await new SoakRunner(options, serverDirectory, singles, BodySet.Arrays(events, 10, 400), envelopes!).RunAsync();
+if (options.Mode == "backup") return await BackupBench.RunAsync(options, serverDirectory, singles, arrays);
 
 var runner = new BenchRunner(options, serverDirectory, singles, arrays, envelopes);
 return await RunAllAsync(runner.RunOnceAsync);

@@ -57,8 +57,10 @@ public static class ServeCommand
             kestrel.Limits.MaxRequestBodySize = IngestLimits.MaxBodyBytes;
         });
 
-        var database = Database.OpenAndMigrate(options);
+        var dataLock = DataDirectoryLock.AcquireForServer(options); // held for the server's life: restore refuses meanwhile
+        var database = Database.OpenAndMigrate(options, dataLock);
         builder.Services
+            .AddSingleton(dataLock)
             .AddSingleton(options)
             .AddSingleton(database)
             .AddSingleton(TimeProvider.System)

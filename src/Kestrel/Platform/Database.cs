@@ -45,10 +45,11 @@ public sealed class Database
     }
 
     /// <summary>Opens the database, switching it to WAL and applying pending migrations.</summary>
-    public static Database OpenAndMigrate(KestrelOptions options)
+    /// <param name="serverLock">the data directory's lock when the caller (the server) holds it</param>
+    public static Database OpenAndMigrate(KestrelOptions options, DataDirectoryLock? serverLock = null)
     {
-        new DataDirectory(options).EnsureExists();
         var database = new Database(options);
+        SetStaleLogAside(options, serverLock);
         CreatePrivately(database.Path);
         using var connection = database.Open();
         UseIncrementalVacuum(connection);
@@ -78,6 +79,28 @@ public sealed class Database
         if ((long)command.ExecuteScalar()! == 0) return;
         command.CommandText = "VACUUM;";
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Renames a crashed server's -wal aside when kestrel.db was restored over it (<see cref="StaleWal"/>); every
+    /// command that opens the database calls this first. It runs under the data directory's lock: when another
+    /// process holds it, that is a running server, which did this at its start, and whose -wal is live.
+    /// </summary>
+    public static void SetStaleLogAside(KestrelOptions options, DataDirectoryLock? serverLock = null)
+    {
+        var directory = new DataDirectory(options);
+        directory.EnsureExists();
+        var path = System.IO.Path.GetFullPath(options.DatabasePath);
+        if (serverLock is not null) { MoveStaleLogAside(path); return; }
+        using var briefly = DataDirectoryLock.TryAcquire(directory);
+        if (briefly is not null) MoveStaleLogAside(path);
+    }
+
+    private static void MoveStaleLogAside(string path)
+    {
+        foreach (var (from, to) in StaleWal.MoveAsideIfStale(path, DateTimeOffset.UtcNow))
+            Console.Error.WriteLine($"kestrel: warning: {System.IO.Path.GetFileName(from)} was left by a crashed server next to a restored "
+                + $"kestrel.db that is not in WAL mode; renamed it to {System.IO.Path.GetFileName(to)} so it is not replayed into the restored data.");
     }
 
     /// <summary>
