@@ -29,7 +29,7 @@ fi
 # --- npm packages of the test clients ----------------------------------------------------------
 # Each directory has a committed lockfile; `npm ci` runs only when node_modules was not installed
 # from that exact lockfile (the stamp holds the lockfile's hash).
-for dir in tests/clients/sentry-node tests/clients/mcp-typescript; do
+for dir in tests/clients/sentry-node tests/clients/mcp-typescript tests/clients/sourcemaps; do
   stamp="$dir/node_modules/.kestrel-lock-sha256"
   want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
   if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then

@@ -2,6 +2,7 @@ using Kestrel.Issues;
 using Kestrel.Mcp;
 using Kestrel.Platform;
 using Kestrel.Projects;
+using Kestrel.SourceMaps;
 using Microsoft.Data.Sqlite;
 
 namespace Kestrel.Cli;
@@ -31,11 +32,9 @@ public static class McpCommand
         if (string.IsNullOrWhiteSpace(token)) return CommandLine.Fail("KESTREL_TOKEN is not set; set it to the project's secret token (kst_...).");
         token = token.Trim();
         if (!ProjectTokens.LooksLikeSecretToken(token)) return CommandLine.Fail("KESTREL_TOKEN is not a project secret token (kst_ followed by 43 characters).");
-        if (databasePath is null)
-        {
-            if (CommandLine.LoadOptions(command) is not { } options) return 2;
-            databasePath = options.DatabasePath;
-        }
+        if (CommandLine.LoadOptions(command) is not { } options) return 2;
+        if (databasePath is null) databasePath = options.DatabasePath;
+        else options.DataDirectory = Path.GetDirectoryName(Path.GetFullPath(databasePath))!; // its source maps lie beside it
         if (!File.Exists(databasePath)) return CommandLine.Fail($"There is no database at {Path.GetFullPath(databasePath)}; set KESTREL_DATA or pass --db PATH.");
 
         var database = new Database(databasePath, SqliteOpenMode.ReadWrite);
@@ -52,6 +51,7 @@ public static class McpCommand
             .AddSingleton(database)
             .AddSingleton(TimeProvider.System)
             .AddSingleton(new IssueStore(database, writer: null))
+            .AddSingleton(s => SourceMapResolver.ForReading(database, options, s.GetRequiredService<ILoggerFactory>()))
             .AddMcpTools()
             .WithStdioServerTransport()
             // The token is looked up again for every message, so rotating it cuts off a running agent too.

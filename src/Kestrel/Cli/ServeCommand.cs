@@ -5,6 +5,7 @@ using Kestrel.Mcp;
 using Kestrel.Platform;
 using Kestrel.Projects;
 using Kestrel.Retention;
+using Kestrel.SourceMaps;
 using Kestrel.Web;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -76,7 +77,8 @@ public static class ServeCommand
             .AddRetention()
             .AddIssues()
             .AddMcpHttp()
-            .AddWebUi();
+            .AddWebUi()
+            .AddSourceMaps();
 
         var app = builder.Build();
         app.Services.GetRequiredService<Secrets>(); // generate and log the admin password at start, not on first use
@@ -89,6 +91,7 @@ public static class ServeCommand
         app.MapIssues();
         app.MapMcpHttp();
         app.MapWebUi();
+        app.MapSourceMaps();
         return app;
     }
 }

@@ -8,7 +8,7 @@ namespace Kestrel.Ingest;
 public static class EnvelopeItems
 {
     public static (List<PreparedEvent> Events, List<UserFeedback> Feedback, Rejection? Rejection) Read(
-        Envelope envelope, ReadOnlyMemory<byte> body, DateTimeOffset receivedAt)
+        Envelope envelope, ReadOnlyMemory<byte> body, DateTimeOffset receivedAt, Func<NormalisedEvent, NormalisedEvent>? resolveSourceMaps = null)
     {
         var events = new List<PreparedEvent>(1);
         var feedback = new List<UserFeedback>();
@@ -22,7 +22,7 @@ public static class EnvelopeItems
                         return (events, feedback, new Rejection(413, "too_many_events", $"An envelope may hold at most {IngestLimits.MaxEventsPerRequest} events."));
                     // The envelope header's event_id names the envelope's (one) event and wins over the payload's.
                     var eventId = events.Count == 0 ? envelope.EventId : null;
-                    var (prepared, rejection) = IngestPipeline.PrepareOne(payload, receivedAt, eventId, "The event item ");
+                    var (prepared, rejection) = IngestPipeline.PrepareOne(payload, receivedAt, eventId, "The event item ", resolveSourceMaps);
                     if (rejection is not null) return (events, feedback, rejection);
                     events.Add(prepared!);
                     break;

@@ -80,6 +80,7 @@ public static class EventNormaliser
             Exceptions = exceptions,
             Fingerprint = fingerprint,
             Transaction = EventReader.String(root, "transaction"),
+            Release = EventReader.String(root, "release"),
             Payload = TakePayload(buffer),
         };
     }

@@ -29,7 +29,7 @@ public static class IngestEndpoints
         List<PreparedEvent>? events;
         bool isArray;
         using (body!)
-            (events, isArray, rejection) = IngestPipeline.Prepare(body!.Memory, receivedAt);
+            (events, isArray, rejection) = IngestPipeline.Prepare(body!.Memory, receivedAt, ingest.SourceMapStep(caller.ProjectId));
         if (rejection is not null) return ingest.Reject(rejection);
 
         var (ids, storeRejection) = await ingest.StoreAsync(caller.ProjectId, events!, [], receivedAt, cancellationToken);

@@ -12,7 +12,9 @@ public static class IngestPipeline
 {
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = IngestLimits.MaxJsonDepth };
 
-    public static (List<PreparedEvent>? Events, bool IsArray, Rejection? Rejection) Prepare(ReadOnlyMemory<byte> body, DateTimeOffset receivedAt)
+    /// <param name="resolveSourceMaps">step 025, source-map resolution for the caller's project (between normalising and grouping), or null</param>
+    public static (List<PreparedEvent>? Events, bool IsArray, Rejection? Rejection) Prepare(ReadOnlyMemory<byte> body, DateTimeOffset receivedAt,
+        Func<NormalisedEvent, NormalisedEvent>? resolveSourceMaps = null)
     {
         var (document, rejection) = Parse(body, "The body");
         if (document is null) return (null, false, rejection);
@@ -36,7 +38,7 @@ public static class IngestPipeline
             var events = new List<PreparedEvent>(elements.Count);
             for (var i = 0; i < elements.Count; i++)
             {
-                var (prepared, refused) = PrepareElement(elements[i], receivedAt, isArray ? $"Event {i} " : "The event ", eventId: null);
+                var (prepared, refused) = PrepareElement(elements[i], receivedAt, isArray ? $"Event {i} " : "The event ", eventId: null, resolveSourceMaps);
                 if (prepared is null) return (null, isArray, refused);
                 events.Add(prepared);
             }
@@ -46,22 +48,26 @@ public static class IngestPipeline
 
     /// <summary>One event object, such as an envelope's <c>event</c> item, whose id may come from elsewhere.</summary>
     /// <param name="eventId">an id that wins over the event's own (an envelope header's), or null</param>
-    public static (PreparedEvent? Event, Rejection? Rejection) PrepareOne(ReadOnlyMemory<byte> json, DateTimeOffset receivedAt, string? eventId, string which)
+    public static (PreparedEvent? Event, Rejection? Rejection) PrepareOne(ReadOnlyMemory<byte> json, DateTimeOffset receivedAt, string? eventId, string which,
+        Func<NormalisedEvent, NormalisedEvent>? resolveSourceMaps = null)
     {
         if (json.Length > IngestLimits.MaxEventBytes)
             return (null, new Rejection(413, "event_too_large", which + $"is larger than {IngestLimits.MaxEventBytes / 1024 / 1024} MiB."));
         var (document, rejection) = Parse(json, which.TrimEnd());
         if (document is null) return (null, rejection);
-        using (document) return PrepareElement(document.RootElement, receivedAt, which, eventId);
+        using (document) return PrepareElement(document.RootElement, receivedAt, which, eventId, resolveSourceMaps);
     }
 
-    private static (PreparedEvent?, Rejection?) PrepareElement(JsonElement element, DateTimeOffset receivedAt, string which, string? eventId)
+    private static (PreparedEvent?, Rejection?) PrepareElement(JsonElement element, DateTimeOffset receivedAt, string which, string? eventId,
+        Func<NormalisedEvent, NormalisedEvent>? resolveSourceMaps)
     {
         if (element.ValueKind != JsonValueKind.Object)
             return (null, new Rejection(400, "not_an_object", which + "is not a JSON object."));
         if (JsonMarshal.GetRawUtf8Value(element).Length > IngestLimits.MaxEventBytes)
             return (null, new Rejection(413, "event_too_large", which + $"is larger than {IngestLimits.MaxEventBytes / 1024 / 1024} MiB."));
-        return (PreparedEvent.From(EventNormaliser.Normalise(element, receivedAt, eventId)), null);
+        var normalised = EventNormaliser.Normalise(element, receivedAt, eventId);
+        if (resolveSourceMaps is not null) normalised = resolveSourceMaps(normalised);
+        return (PreparedEvent.From(normalised), null);
     }
 
     /// <summary>Checks the bytes are text and parses them with the depth limit.</summary>

@@ -1,5 +1,6 @@
 using Kestrel.Platform;
 using Kestrel.Projects;
+using Kestrel.SourceMaps;
 
 namespace Kestrel.Ingest;
 
@@ -8,13 +9,16 @@ namespace Kestrel.Ingest;
 /// limit, store, and count accepted and refused work in <see cref="IngestMetrics"/>.
 /// </summary>
 public sealed class IngestService(ProjectStore projects, EventStore events, UserFeedbackStore feedbackStore,
-    RateLimiter rateLimiter, IngestMetrics metrics, BodyBuffers buffers, DiskGuard disk, TimeProvider time)
+    RateLimiter rateLimiter, IngestMetrics metrics, BodyBuffers buffers, DiskGuard disk, TimeProvider time, SourceMapResolver sourceMaps)
 {
     private static readonly Rejection Overloaded = new(503, "overloaded",
         "The server has more events waiting to be written than it holds in memory; retry shortly.", RetryAfterSeconds: 5);
 
     public BodyBuffers Buffers => buffers;
     public TimeProvider Time => time;
+
+    /// <summary>Ingest step 025 for one project: JavaScript frames resolved with its source maps before grouping.</summary>
+    public Func<NormalisedEvent, NormalisedEvent> SourceMapStep(long projectId) => e => sourceMaps.ResolveAtIngest(projectId, e);
 
     public IResult Reject(Rejection rejection)
     {

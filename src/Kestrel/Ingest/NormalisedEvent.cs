@@ -24,5 +24,7 @@ public sealed record NormalisedEvent
     public IReadOnlyList<ExceptionValue> Exceptions { get; init; } = [];
     public IReadOnlyList<string>? Fingerprint { get; init; }
     public string? Transaction { get; init; }
+    /// <summary>The event's <c>release</c>: source maps are looked up in it.</summary>
+    public string? Release { get; init; }
     public required byte[] Payload { get; init; }
 }

@@ -56,7 +56,7 @@ public static class SentryEndpoints
             if (project is null) return ingest.Reject(refused!);
 
             var receivedAt = ingest.Time.GetUtcNow();
-            var (events, feedback, itemRejection) = EnvelopeItems.Read(envelope, body.Memory, receivedAt);
+            var (events, feedback, itemRejection) = EnvelopeItems.Read(envelope, body.Memory, receivedAt, ingest.SourceMapStep(project.Id));
             if (itemRejection is not null) return ingest.Reject(itemRejection);
             var (ids, storeRejection) = await ingest.StoreAsync(project.Id, events, feedback, receivedAt, cancellationToken);
             if (storeRejection is not null) return ingest.Reject(storeRejection);
@@ -79,7 +79,7 @@ public static class SentryEndpoints
         var receivedAt = ingest.Time.GetUtcNow();
         PreparedEvent? prepared;
         using (body!)
-            (prepared, rejection) = IngestPipeline.PrepareOne(body!.Memory, receivedAt, eventId: null, "The event ");
+            (prepared, rejection) = IngestPipeline.PrepareOne(body!.Memory, receivedAt, eventId: null, "The event ", ingest.SourceMapStep(project.Id));
         if (rejection is not null) return ingest.Reject(rejection);
         var (ids, storeRejection) = await ingest.StoreAsync(project.Id, [prepared!], [], receivedAt, cancellationToken);
         return storeRejection is not null ? ingest.Reject(storeRejection) : Results.Json(new { id = ids![0] });

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Kestrel.Platform;
 using Kestrel.Projects;
+using Kestrel.SourceMaps;
 
 namespace Kestrel.Issues;
 
@@ -36,11 +37,14 @@ public static class IssueEndpoints
     private static IResult Get(Caller caller, IssueStore store, long id) =>
         store.Get(caller.ProjectId, id) is { } issue ? Results.Json(issue, KestrelJson.Options) : IssueNotFound(id);
 
-    private static IResult Events(Caller caller, IssueStore store, long id, string? limit, string? cursor)
+    private static IResult Events(Caller caller, IssueStore store, SourceMapResolver sourceMaps, long id, string? limit, string? cursor)
     {
         if (ParseLimit(limit, 20, 100) is not { } take) return ApiError.BadRequest("limit must be a whole number from 1 to 100.");
         if (cursor is not null && Cursor.Decode(cursor, 1) is null) return ApiError.BadRequest(IssueRules.CursorProblem);
-        return store.Events(caller.ProjectId, id, take, cursor) is { } page ? Results.Json(page, KestrelJson.Options) : IssueNotFound(id);
+        if (store.Events(caller.ProjectId, id, take, cursor) is not { } page) return IssueNotFound(id);
+        // Events stored before their source map arrived are resolved now (PRODUCT §7).
+        var resolved = page.Events.Select(e => e with { Event = sourceMaps.ResolveForDisplay(caller.ProjectId, e.Event) }).ToList();
+        return Results.Json(page with { Events = resolved }, KestrelJson.Options);
     }
 
     private static async Task<IResult> Patch(Caller caller, IssueStore store, TimeProvider time, long id, HttpRequest request, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Kestrel.SourceMaps;
 using System.ComponentModel;
 using Kestrel.Issues;
 using ModelContextProtocol.Protocol;
@@ -10,7 +11,7 @@ namespace Kestrel.Mcp;
 /// argument and the reason; then it calls a store with the caller's project id, which every query
 /// filters on, so another project's issue is exactly as missing as one that never existed.
 /// </summary>
-public sealed class ErrorTools(IssueStore issues, TrendStore trends, FrameResolution resolveFrames, TimeProvider time)
+public sealed class ErrorTools(IssueStore issues, TrendStore trends, FrameResolution resolveFrames, SourceMapResolver sourceMaps, TimeProvider time)
 {
     private const string IssueIdText = "The issue's id, from list_errors.";
 
@@ -50,7 +51,9 @@ public sealed class ErrorTools(IssueStore issues, TrendStore trends, FrameResolu
         if (issues.Get(projectId, issue_id) is not { } issue || issues.Events(projectId, issue_id, (int)event_limit, null) is not { } page)
             return ToolResults.UnknownIssue(issue_id);
 
-        var events = page.Events.Select((e, i) => EventDetails.Read(projectId, e.Event, e.Id, e.ReceivedAt, e.Timestamp, e.Level, full: i == 0, resolveFrames)).ToList();
+        // Events stored before their source map arrived are resolved now (PRODUCT §7).
+        var events = page.Events.Select((e, i) => EventDetails.Read(projectId, sourceMaps.ResolveForDisplay(projectId, e.Event),
+            e.Id, e.ReceivedAt, e.Timestamp, e.Level, full: i == 0, resolveFrames)).ToList();
         var details = new ErrorDetails(issue, events);
         return ToolResults.Success(details, ErrorText.Details(details));
     }

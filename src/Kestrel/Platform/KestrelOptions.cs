@@ -45,5 +45,8 @@ public sealed class KestrelOptions
     /// <summary>Megabytes of compressed events waiting for the writer; beyond it ingest answers 503 at once.</summary>
     public int WriterQueueMb { get; set; } = 64;
 
+    /// <summary>Megabytes of parsed source maps kept in memory; the least recently used go first.</summary>
+    public int SourceMapCacheMegabytes { get; set; } = 256;
+
     public string DatabasePath => Path.Combine(DataDirectory, "kestrel.db");
 }

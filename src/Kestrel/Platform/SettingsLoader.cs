@@ -32,6 +32,7 @@ public static class SettingsLoader
         new("writer.max_batch", "KESTREL_WRITER_MAX_BATCH", (o, v, n) => o.WriterMaxBatch = ParseInt(v, n, 1, 10_000)),
         new("writer.queue_capacity", "KESTREL_WRITER_QUEUE_CAPACITY", (o, v, n) => o.WriterQueueCapacity = ParseInt(v, n, 1, 1_000_000)),
         new("writer.queue_mb", "KESTREL_WRITER_QUEUE_MB", (o, v, n) => o.WriterQueueMb = ParseInt(v, n, 1, 4096)),
+        new("sourcemaps.cache_mb", "KESTREL_SOURCEMAPS_CACHE_MB", (o, v, n) => o.SourceMapCacheMegabytes = ParseInt(v, n, 1, 65_536)),
     ];
 
     public static IEnumerable<(string FileKey, string EnvVar)> Names => Settings.Select(s => (s.FileKey, s.EnvVar));

@@ -2,12 +2,13 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Kestrel.Ingest;
+using Kestrel.SourceMaps;
 using Kestrel.Tests.Support;
 
 namespace Kestrel.Tests.Fuzz;
 
 /// <summary>
-/// Hostile input for the envelope parser and the event normaliser, from mutated real samples and noise.
+/// Hostile input for the envelope parser, the event normaliser and the source-map decoder, from mutated real samples and noise.
 /// Nothing may throw, hang (a case over 2 s fails) or, over HTTP, answer 500. CI runs
 /// KESTREL_FUZZ_CASES (default 2000) cases per target from a fixed seed; run longer by hand with
 /// KESTREL_FUZZ_CASES=200000 KESTREL_FUZZ_SEED=n. A failure names its seed and case to reproduce it.
@@ -74,6 +75,34 @@ public sealed class FuzzTests
             else Assert.InRange(rejection.Status, 400, 499);
         });
         Assert.True(accepted > 0, "no mutated event was accepted at all");
+    }
+
+    [Fact]
+    public void The_source_map_decoder_never_throws_anything_but_its_own_refusal()
+    {
+        var samples = Directory.GetFiles(Path.Combine(Samples, "sourcemaps"), "*.map").Order().Select(File.ReadAllBytes).ToList();
+        var parsed = 0;
+        Run("source map", samples, input =>
+        {
+            SourceMap map;
+            try { map = SourceMap.Parse(input); }
+            catch (SourceMapException) { return; } // a clear refusal (400 at upload)
+            parsed++;
+            // Lookups anywhere, in range or not, must answer or decline, never throw.
+            var random = new Random(input.Length);
+            for (var i = 0; i < 50; i++) map.TryFind(random.Next(-2, 200), random.Next(-2, 400), out _);
+        });
+        Assert.True(parsed > 0, "no mutated map parsed at all");
+    }
+
+    [Fact]
+    public void Maps_with_text_that_is_not_unicode_are_refused_clearly()
+    {
+        // Found by the fuzz target above: these threw InvalidOperationException (a 500 at upload).
+        byte[] badUtf8 = [.. "{\"version\":3,\"sources\":[\""u8, 0xFD, .. "\"],\"mappings\":\"AAAA\"}"u8];
+        var loneSurrogate = "{\"version\":3,\"sources\":[\"\\ud800\"],\"mappings\":\"AAAA\"}"u8.ToArray();
+        foreach (var map in new[] { badUtf8, loneSurrogate })
+            Assert.Contains("not valid UTF-8 or Unicode", Assert.Throws<SourceMapException>(() => SourceMap.Parse(map)).Message);
     }
 
     [Fact]

@@ -1,0 +1,217 @@
+using System.Security.Cryptography;
+using Dapper;
+using Kestrel.Platform;
+
+namespace Kestrel.SourceMaps;
+
+/// <summary>A stored map or minified file. <see cref="FilePath"/> is relative to the data directory's sourcemaps/.</summary>
+public sealed record SourceFile(long Id, long ProjectId, string? Release, string Dist, string Url, string UrlPath, string Kind,
+    string? DebugId, string? SourcemapRef, string FilePath, long Size, string Sha1, long UploadedAt)
+{
+    public const string SourceMapKind = "source_map";
+    public const string MinifiedKind = "minified_source";
+}
+
+/// <summary>A file to store: its artifact URL (<c>~/static/js/app.min.js.map</c>), its path below the release directory, its bytes.</summary>
+public sealed record NewSourceFile(string Url, string RelativePath, string Kind, byte[] Content, string? DebugId, string? SourcemapRef);
+
+/// <summary>An upload that cannot be written to disk; the message names the file, not the server's paths.</summary>
+public sealed class SourceFileStoreException(string message) : Exception(message);
+
+public sealed record ReleaseSummary(string Name, DateTime CreatedAt, DateTime? FinalizedAt, long Files);
+
+/// <summary>
+/// Maps and minified files on disk under <c>sourcemaps/&lt;project&gt;/&lt;release&gt;/&lt;file&gt;</c> and their index in
+/// kestrel.db. Files are written to temporary names first and renamed into place, then indexed in one write
+/// job, so an upload is stored whole or not at all (a crash between the two leaves unindexed files, never
+/// an index entry without its file). Every method is scoped to one project. Without a writer (a process
+/// that only reads, such as <c>kestrel mcp</c> over stdio) the store can find and read files but not change them.
+/// </summary>
+public sealed class SourceMapStore(Database database, DatabaseWriter? writer, KestrelOptions options, ILogger<SourceMapStore> logger)
+{
+    private DatabaseWriter Writer => writer ?? throw new InvalidOperationException("This source-map store was made for reading only.");
+
+    private long generation;
+
+    public string Root { get; } = Path.Combine(Path.GetFullPath(options.DataDirectory), "sourcemaps");
+
+    /// <summary>Goes up on every change to any project's files, so lookups remembered elsewhere can tell they are stale.</summary>
+    public long Generation => Interlocked.Read(ref generation);
+
+    /// <summary>The directory (relative to <see cref="Root"/>) files of this release and dist go to.</summary>
+    public static string Directory(string projectSlug, string? release, string dist, string? debugId)
+    {
+        var releaseDirectory = release is null ? ReleaseNames.NoRelease + "/" + (debugId ?? "no-debug-id") : ReleaseNames.Encode(release);
+        // A dist gets a folder of its own whose name starts with '~', which uploaded file names may not.
+        var distDirectory = dist.Length == 0 ? "" : "/~dist-" + ReleaseNames.Encode(dist);
+        return projectSlug + "/" + releaseDirectory + distDirectory;
+    }
+
+    public async Task<IReadOnlyList<SourceFile>> SaveAsync(long projectId, string projectSlug, string? release, string dist,
+        IReadOnlyList<NewSourceFile> files, long nowMs, CancellationToken cancellationToken)
+    {
+        var staged = new List<(string Temp, string Final, SourceFile Row)>();
+        var current = "";
+        try
+        {
+            foreach (var file in files)
+            {
+                current = file.RelativePath;
+                var relative = Directory(projectSlug, release, dist, release is null ? file.DebugId : null) + "/" + file.RelativePath;
+                var final = FullPath(relative);
+                System.IO.Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+                var temp = final + ".upload-" + Guid.NewGuid().ToString("N");
+                await File.WriteAllBytesAsync(temp, file.Content, cancellationToken);
+                var row = new SourceFile(0, projectId, release, dist, file.Url, ArtifactPaths.UrlPath(file.Url), file.Kind, file.DebugId,
+                    file.SourcemapRef, relative, file.Content.Length, Convert.ToHexStringLower(SHA1.HashData(file.Content)), nowMs);
+                staged.Add((temp, final, row));
+            }
+            foreach (var (temp, final, _) in staged) File.Move(temp, final, overwrite: true);
+        }
+        catch (Exception e)
+        {
+            foreach (var (temp, _, _) in staged) TryDelete(temp);
+            if (e is IOException or UnauthorizedAccessException)
+            {
+                // The message names no server path: it goes back to the uploader.
+                logger.LogWarning("Storing {File} failed: {Message}", current, e.Message);
+                throw new SourceFileStoreException($"{current} cannot be stored: a file and a folder of that name would collide, or the disk refused the write.");
+            }
+            throw;
+        }
+
+        var rows = staged.Select(s => s.Row).ToList();
+        var saved = await Writer.WriteAsync(session =>
+        {
+            if (release is not null) EnsureRelease(session, projectId, release, nowMs);
+            return rows.Select(row => session.Connection.QuerySingle<SourceFile>("""
+                INSERT INTO source_files (project_id, release, dist, url, url_path, kind, debug_id, sourcemap_ref, file_path, size, sha1, uploaded_at)
+                VALUES (@ProjectId, @Release, @Dist, @Url, @UrlPath, @Kind, @DebugId, @SourcemapRef, @FilePath, @Size, @Sha1, @UploadedAt)
+                ON CONFLICT (project_id, file_path) DO UPDATE SET
+                    url = excluded.url, url_path = excluded.url_path, kind = excluded.kind, debug_id = excluded.debug_id,
+                    sourcemap_ref = excluded.sourcemap_ref, size = excluded.size, sha1 = excluded.sha1, uploaded_at = excluded.uploaded_at
+                RETURNING
+                """ + ColumnList, row, session.Transaction)).ToList();
+        }, cancellationToken);
+        Interlocked.Increment(ref generation);
+        return saved;
+    }
+
+    // Dapper maps by name, so every query renames the snake_case columns.
+    private const string ColumnList = """
+         id AS Id, project_id AS ProjectId, release AS Release, dist AS Dist, url AS Url, url_path AS UrlPath, kind AS Kind,
+         debug_id AS DebugId, sourcemap_ref AS SourcemapRef, file_path AS FilePath, size AS Size, sha1 AS Sha1, uploaded_at AS UploadedAt
+        """;
+    private const string Select = "SELECT" + ColumnList + " FROM source_files";
+
+    /// <summary>Creates the release if it is new; returns without a write when it exists (the common case).</summary>
+    public static void EnsureRelease(WriterSession session, long projectId, string release, long nowMs)
+    {
+        var insert = session.Command("INSERT INTO releases (project_id, name, created_at) VALUES ($project, $name, $now) ON CONFLICT DO NOTHING",
+            "$project", "$name", "$now");
+        insert.Parameters[0].Value = projectId;
+        insert.Parameters[1].Value = release;
+        insert.Parameters[2].Value = nowMs;
+        insert.ExecuteNonQuery();
+    }
+
+    public Task EnsureReleaseAsync(long projectId, string release, long nowMs, CancellationToken cancellationToken = default) =>
+        Writer.WriteAsync(session => { EnsureRelease(session, projectId, release, nowMs); return 0; }, cancellationToken);
+
+    public Task FinalizeReleaseAsync(long projectId, string release, long nowMs, CancellationToken cancellationToken = default) =>
+        Writer.WriteAsync(session =>
+        {
+            EnsureRelease(session, projectId, release, nowMs);
+            return session.Connection.Execute("UPDATE releases SET finalized_at = coalesce(finalized_at, @nowMs) WHERE project_id = @projectId AND name = @release",
+                new { nowMs, projectId, release }, session.Transaction);
+        }, cancellationToken);
+
+    public IReadOnlyList<ReleaseSummary> ListReleases(long projectId)
+    {
+        using var connection = database.Open();
+        return connection.Query<(string Name, long CreatedAt, long? FinalizedAt, long Files)>("""
+            SELECT r.name, r.created_at, r.finalized_at, (SELECT COUNT(*) FROM source_files f WHERE f.project_id = r.project_id AND f.release = r.name)
+            FROM releases r WHERE r.project_id = @projectId ORDER BY r.created_at DESC, r.id DESC
+            """, new { projectId })
+            .Select(r => new ReleaseSummary(r.Name, Time(r.CreatedAt), r.FinalizedAt is { } f ? Time(f) : null, r.Files)).ToList();
+    }
+
+    public (string Name, long CreatedAt, long? FinalizedAt)? FindRelease(long projectId, string release)
+    {
+        using var connection = database.Open();
+        return connection.QuerySingleOrDefault<(string, long, long?)?>(
+            "SELECT name, created_at, finalized_at FROM releases WHERE project_id = @projectId AND name = @release", new { projectId, release });
+    }
+
+    public IReadOnlyList<SourceFile> ListFiles(long projectId, string release)
+    {
+        using var connection = database.Open();
+        return connection.Query<SourceFile>(Select + " WHERE project_id = @projectId AND release = @release ORDER BY url_path, dist", new { projectId, release }).AsList();
+    }
+
+    /// <summary>Files of the release (and dist, else no dist) stored under any of <paramref name="urlPaths"/>.</summary>
+    public IReadOnlyList<SourceFile> FindInRelease(long projectId, string release, string dist, IReadOnlyCollection<string> urlPaths)
+    {
+        if (urlPaths.Count == 0) return [];
+        using var connection = database.Open();
+        return connection.Query<SourceFile>(Select + """
+             WHERE project_id = @projectId AND release = @release AND dist IN (@dist, '') AND url_path IN @urlPaths
+            ORDER BY dist = @dist DESC, uploaded_at DESC, id DESC
+            """, new { projectId, release, dist, urlPaths }).AsList();
+    }
+
+    /// <summary>Files carrying <paramref name="debugId"/>, maps first, newest first.</summary>
+    public IReadOnlyList<SourceFile> FindByDebugId(long projectId, string debugId)
+    {
+        using var connection = database.Open();
+        return connection.Query<SourceFile>(Select + """
+             WHERE project_id = @projectId AND debug_id = @debugId
+            ORDER BY kind = 'source_map' DESC, uploaded_at DESC, id DESC
+            """, new { projectId, debugId }).AsList();
+    }
+
+    public bool HasAnyFiles(long projectId)
+    {
+        using var connection = database.Open();
+        return connection.ExecuteScalar<long>("SELECT EXISTS (SELECT 1 FROM source_files WHERE project_id = @projectId)", new { projectId }) == 1;
+    }
+
+    public byte[]? ReadContent(SourceFile file)
+    {
+        try { return File.ReadAllBytes(FullPath(file.FilePath)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("Source file {Path} is indexed but cannot be read: {Message}", file.FilePath, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Removes one file of the release (<paramref name="urlPath"/>) or all of them (null).</summary>
+    /// <returns>the files removed</returns>
+    public async Task<IReadOnlyList<SourceFile>> DeleteAsync(long projectId, string release, string? urlPath, CancellationToken cancellationToken)
+    {
+        var removed = await Writer.WriteAsync(session => session.Connection.Query<SourceFile>(
+            "DELETE FROM source_files WHERE project_id = @projectId AND release = @release" + (urlPath is null ? "" : " AND url_path = @urlPath")
+            + " RETURNING" + ColumnList,
+            new { projectId, release, urlPath }, session.Transaction).AsList(), cancellationToken);
+        foreach (var file in removed) TryDelete(FullPath(file.FilePath));
+        Interlocked.Increment(ref generation);
+        return removed;
+    }
+
+    /// <summary>The absolute path of a stored file; refuses anything that would land outside sourcemaps/.</summary>
+    public string FullPath(string relative)
+    {
+        var full = Path.GetFullPath(Path.Combine(Root, relative));
+        if (!full.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new InvalidOperationException($"Refusing a source file path outside {Root}.");
+        return full;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    private static DateTime Time(long ms) => DateTime.UnixEpoch.AddMilliseconds(ms);
+}
