@@ -2,6 +2,7 @@ using Kestrel.Issues.Pages;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 using Kestrel.Projects.Pages;
+using Kestrel.SourceMaps.Pages;
 
 namespace Kestrel.Web;
 
@@ -28,5 +29,6 @@ public static class WebEndpoints
         pages.MapGet("/", () => Results.Redirect("/projects"));
         pages.MapProjectPages();
         pages.MapIssuePages();
+        pages.MapReleasePages();
     }
 }
