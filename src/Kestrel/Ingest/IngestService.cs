@@ -59,7 +59,11 @@ public sealed class IngestService(ProjectStore projects, EventStore events, User
         string[] ids = [];
         if (prepared.Count > 0)
         {
-            if (events.TryStoreAsync(projectId, prepared, receivedAtMs) is not { } stored) return (null, Overloaded);
+            if (events.TryStoreAsync(projectId, prepared, receivedAtMs) is not { } stored)
+            {
+                rateLimiter.Return(projectId, prepared.Count); // refused, so not counted against the limit
+                return (null, Overloaded);
+            }
             ids = await stored;
         }
         metrics.Accept(ids.Length);

@@ -36,4 +36,11 @@ public sealed class RateLimiter(KestrelOptions options, TimeProvider time)
             return (int)Math.Clamp(Math.Ceiling(waitMs / 1000), 1, 60);
         }
     }
+
+    /// <summary>Gives back what <see cref="TryAcquire"/> took for events that were then not stored (the writer was full).</summary>
+    public void Return(long projectId, int events)
+    {
+        if (options.RateLimitPerMinute == 0 || !buckets.TryGetValue(projectId, out var bucket)) return;
+        lock (bucket) bucket.Tokens = Math.Min(options.RateLimitPerMinute, bucket.Tokens + events);
+    }
 }

@@ -58,5 +58,18 @@ public sealed class RateLimiterTests
     }
 
     [Fact]
+    public void Events_given_back_fit_again_but_never_above_a_minutes_worth()
+    {
+        var (limiter, _) = Create(10);
+        Assert.Null(limiter.TryAcquire(1, 10));
+        Assert.NotNull(limiter.TryAcquire(1, 4));
+        limiter.Return(1, 4);
+        Assert.Null(limiter.TryAcquire(1, 4));
+        limiter.Return(1, 100);
+        Assert.Equal(60, limiter.TryAcquire(1, 11));
+        Assert.Null(limiter.TryAcquire(1, 10));
+    }
+
+    [Fact]
     public void Zero_turns_the_limit_off() => Assert.Null(Create(0).Item1.TryAcquire(1, 1_000_000));
 }
