@@ -21,7 +21,7 @@ public sealed partial class StormTests
     {
         await using var server = await KestrelServer.StartAsync(new Dictionary<string, string>
         {
-            ["KESTREL_RATE_LIMIT_PER_MINUTE"] = "6000",
+            ["KESTREL_RATE_LIMIT_PER_MINUTE"] = "600", // 60 requests of 10 events, then 1 per second
             ["KESTREL_WRITER_QUEUE_CAPACITY"] = "8",
         });
         var project = await server.CreateProjectAsync();
