@@ -160,8 +160,9 @@ public sealed class IssuePagesTests(BrowserFixture browser)
 
         // From the list to the issue and its triage by keyboard alone.
         await ui.Page.GotoAsync("/projects/shop/issues");
-        await ui.Page.Locator("table.issues a.title").FocusAsync();
-        await ui.Page.Keyboard.PressAsync("Enter");
+        // Enter on the focused link, through the locator: Playwright then waits for the navigation the key
+        // starts, which a separate wait could miss when the page was quick (seen once in ~10 full runs).
+        await ui.Page.Locator("table.issues a.title").PressAsync("Enter");
         await ui.Page.WaitForURLAsync("**/issues/1");
         await ui.Page.GetByLabel("Reason").FocusAsync();
         await ui.Page.Keyboard.TypeAsync("flaky test host");
