@@ -54,9 +54,15 @@ public sealed class IssueStore(Database database, DatabaseWriter? writer)
     }
 
     /// <returns>null when the issue does not exist in this project</returns>
-    public EventPage? Events(long projectId, long issueId, int limit, string? cursor)
+    public EventPage? Events(long projectId, long issueId, int limit, string? cursor) =>
+        Get(projectId, issueId) is null ? null : EventsOfKnownIssue(projectId, issueId, limit, cursor);
+
+    /// <summary>
+    /// <see cref="Events"/> for a caller that has just read the issue itself (so the existence check is not run
+    /// twice); the query still filters on the project.
+    /// </summary>
+    public EventPage EventsOfKnownIssue(long projectId, long issueId, int limit, string? cursor)
     {
-        if (Get(projectId, issueId) is null) return null;
         var after = Cursor.Decode(cursor, 1);
         using var connection = database.Open();
         var rows = connection.Query<(long Id, string EventId, long ReceivedAt, long OccurredAt, string Level, byte[] Payload)>(

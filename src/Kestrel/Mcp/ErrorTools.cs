@@ -48,8 +48,8 @@ public sealed class ErrorTools(IssueStore issues, TrendStore trends, FrameResolu
     {
         if (McpCaller.ProjectId(context.User) is not { } projectId) return ToolResults.NoProject;
         if (event_limit is < 1 or > 50) return ToolResults.Error("event_limit must be a whole number from 1 to 50.");
-        if (issues.Get(projectId, issue_id) is not { } issue || issues.Events(projectId, issue_id, (int)event_limit, null) is not { } page)
-            return ToolResults.UnknownIssue(issue_id);
+        if (issues.Get(projectId, issue_id) is not { } issue) return ToolResults.UnknownIssue(issue_id);
+        var page = issues.EventsOfKnownIssue(projectId, issue_id, (int)event_limit, null);
 
         // Events stored before their source map arrived are resolved now (PRODUCT §7).
         var events = page.Events.Select((e, i) => EventDetails.Read(projectId, sourceMaps.ResolveForDisplay(projectId, e.Event),
