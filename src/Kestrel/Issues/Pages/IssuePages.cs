@@ -23,7 +23,8 @@ public static class IssuePages
         sort = sort is not null && IssueListQuery.Sorts.ContainsKey(sort) ? sort : "last_seen";
         var search = query?.Trim() is { Length: > 0 } s ? s[..Math.Min(s.Length, 200)] : null;
         if (cursor is not null && Cursor.Decode(cursor, 2) is null) cursor = null;
-        var filter = new IssueListFilter(status, search, sort, cursor);
+        var problem = Search.SearchParser.TryParse(search, out var parsed);
+        var filter = new IssueListFilter(status, search, sort, cursor) { Query = parsed, SearchProblem = problem };
         return Page.Render<IssueListPage>(new
         {
             Shell = session.Shell(project.Slug, project.Name),
