@@ -11,7 +11,7 @@ namespace Kestrel.Search;
 /// </summary>
 public static class SearchParser
 {
-    public const int MaxLength = 200;
+    public const int MaxLength = 400;
     public const int MaxTerms = 20;
 
     private static readonly Dictionary<string, string> UserFields = new(StringComparer.OrdinalIgnoreCase)
