@@ -19,7 +19,12 @@ public static partial class PagesBench
     {
         var m = new Metrics();
         PageData.Summary? data = null;
-        var environment = new Dictionary<string, string>(options.ServerEnvironment) { ["KESTREL_ADMIN_PASSWORD"] = Password };
+        // Retention's per-issue cap (10,000 by default) would trim the hottest issue's old events, one of which is measured.
+        var environment = new Dictionary<string, string>(options.ServerEnvironment)
+        {
+            ["KESTREL_ADMIN_PASSWORD"] = Password,
+            ["KESTREL_RETENTION_MAX_EVENTS_PER_ISSUE"] = "0",
+        };
         Console.WriteLine($"Building a database with {options.Issues:N0} issues and {options.Events:N0} events ...");
         await using var server = await ChildServer.StartKestrelAsync(serverDirectory, options.DataRoot, environment,
             (database, projectId) => data = PageData.Fill(database, projectId, options.Issues, options.Events, new Random(20261127)));

@@ -72,11 +72,11 @@ public static class IssueEndpoints
 
     private sealed record StatusChangeBody(string? Status, string? CommitSha, string? Note, string? Reason);
 
-    private static int? ParseLimit(string? text, int fallback, int max)
+    internal static int? ParseLimit(string? text, int fallback, int max)
     {
         if (text is null) return fallback;
         return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= max ? n : null;
     }
 
-    private static IResult IssueNotFound(long id) => ApiError.NotFound($"Issue {id} does not exist in this project.");
+    internal static IResult IssueNotFound(long id) => ApiError.NotFound($"Issue {id} does not exist in this project.");
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Kestrel.Issues;
 using Kestrel.Platform;
 using Kestrel.Projects;
@@ -18,20 +17,16 @@ public static class TagEndpoints
     }
 
     private static IResult Summary(Caller caller, IssueStore issues, TagStore tags, long id) =>
-        issues.Get(caller.ProjectId, id) is null ? IssueNotFound(id) : Results.Json(tags.Summary(caller.ProjectId, id), KestrelJson.Options);
+        issues.Get(caller.ProjectId, id) is null ? IssueEndpoints.IssueNotFound(id) : Results.Json(tags.Summary(caller.ProjectId, id), KestrelJson.Options);
 
     private static IResult Values(Caller caller, IssueStore issues, TagStore tags, long id, string key, string? limit, string? cursor)
     {
         if (!EventTags.IsKey(key)) return ApiError.BadRequest($"key must be 1 to {EventTags.MaxKeyLength} letters, digits or _ . : -.");
-        var take = 100;
-        if (limit is not null && !(int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out take) && take is >= 1 and <= 1000))
-            return ApiError.BadRequest("limit must be a whole number from 1 to 1000.");
+        if (IssueEndpoints.ParseLimit(limit, 100, 1000) is not { } take) return ApiError.BadRequest("limit must be a whole number from 1 to 1000.");
         if (cursor is not null && TagStore.DecodeCursor(cursor) is null) return ApiError.BadRequest(IssueRules.CursorProblem);
-        if (issues.Get(caller.ProjectId, id) is null) return IssueNotFound(id);
+        if (issues.Get(caller.ProjectId, id) is null) return IssueEndpoints.IssueNotFound(id);
         return tags.Values(caller.ProjectId, id, key, take, cursor) is { } page
             ? Results.Json(page, KestrelJson.Options)
             : ApiError.NotFound($"No event of issue {id} had the tag {key}.");
     }
-
-    private static IResult IssueNotFound(long id) => ApiError.NotFound($"Issue {id} does not exist in this project.");
 }

@@ -42,7 +42,8 @@ public sealed class TagFacetTests(KestrelServerFixture fixture) : IClassFixture<
         Assert.Equal(new Dictionary<string, long> { ["pro"] = 2, ["free"] = 1 }, Values(byKey["tier"]));
         Assert.Equal(new Dictionary<string, long> { ["yes"] = 3 }, Values(byKey["handled"]));
         Assert.StartsWith("node v", Values(byKey["runtime"]).Keys.Single());
-        Assert.Equal("Linux", Values(byKey["os.name"]).Keys.Single());
+        var osName = Values(byKey["os.name"]).Keys.Single(); // the distribution's name (Debian, Ubuntu, ...), from the SDK's os context
+        Assert.StartsWith(osName, Values(byKey["os"]).Keys.Single());
         Assert.Contains("server_name", byKey.Keys);
     }
 
@@ -77,7 +78,6 @@ public sealed class TagFacetTests(KestrelServerFixture fixture) : IClassFixture<
         Assert.Equal(new Dictionary<string, long> { ["id:41"] = 2, ["id:42"] = 1, ["id:43"] = 1 }, Values(byKey["user"]));
         Assert.Equal(new Dictionary<string, long> { ["pro"] = 3, ["free"] = 1 }, Values(byKey["tier"]));
         Assert.StartsWith(".NET", Values(byKey["runtime"]).Keys.Single());
-        Assert.Contains("os", byKey.Keys);
 
         var found = await project.IssuesAsync("?query=" + Uri.EscapeDataString("environment:staging user.id:42 tier:pro users:3"));
         Assert.Single(found);

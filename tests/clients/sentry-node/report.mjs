@@ -41,10 +41,11 @@ switch (scenario) {
     applyDiscount({ id: 7 });
     break;
   case 'tagged':
-    // Three events of one issue from two users, with tags of the application's own (tier).
-    for (const [id, tier] of [['u-1', 'pro'], ['u-2', 'free'], ['u-1', 'pro']]) {
+    // Three events of one issue from two users, with tags of the application's own (tier). The order
+    // ids differ because the SDK drops an event identical to the one before it (its dedupe integration).
+    for (const [order, id, tier] of [[9, 'u-1', 'pro'], [10, 'u-2', 'free'], [11, 'u-1', 'pro']]) {
       try {
-        shipOrder({ id: 9 });
+        shipOrder({ id: order });
       } catch (error) {
         Sentry.captureException(error, { user: { id, email: `${id}@example.com` }, tags: { tier } });
       }

@@ -16,8 +16,9 @@ CREATE TABLE issue_tags (
 -- A search term key:value finds its issues here instead of probing every issue of the project.
 CREATE INDEX issue_tags_by_value ON issue_tags (project_id, key, value);
 
--- release:latest is the release a project saw first most recently; only release rows are in this index.
-CREATE INDEX issue_tags_releases ON issue_tags (project_id, first_seen) WHERE key = 'release';
+-- release:latest is the release a project saw first most recently: the least first_seen of each release's rows,
+-- read from this index of release rows alone (it covers the query, so no row is visited).
+CREATE INDEX issue_tags_releases ON issue_tags (project_id, value, first_seen) WHERE key = 'release';
 
 -- users_affected counts the issue's distinct user tag values (exact: one per issue_tags row of key 'user').
 -- first_release and last_release are the release of the first and of the latest event that had one.
