@@ -9,6 +9,9 @@ namespace Kestrel.Ingest;
 /// </summary>
 public sealed record PreparedEvent(string EventId, long OccurredAtMs, string Level, GroupingResult Group, byte[] StoredPayload)
 {
+    /// <summary>The event's release: whether it reopens a resolved issue depends on it.</summary>
+    public string? Release { get; init; }
+
     public static PreparedEvent From(NormalisedEvent e) =>
-        new(e.EventId, e.Timestamp.ToUnixTimeMilliseconds(), e.Level, GroupingV1.Group(e), Ingest.StoredPayload.Compress(e.Payload));
+        new(e.EventId, e.Timestamp.ToUnixTimeMilliseconds(), e.Level, GroupingV1.Group(e), Ingest.StoredPayload.Compress(e.Payload)) { Release = e.Release };
 }

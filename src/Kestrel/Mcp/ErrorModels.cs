@@ -19,7 +19,13 @@ public sealed record ErrorList(
 
 public sealed record ErrorDetails(
     [property: Description("The issue with all its fields, resolution included when resolved.")] IssueView Issue,
-    [property: Description("Its latest events, newest first. The first is shown in full; older ones without source context and breadcrumbs.")] IReadOnlyList<ErrorEvent> Events);
+    [property: Description("Its latest events, newest first. The first is shown in full; older ones without source context and breadcrumbs.")] IReadOnlyList<ErrorEvent> Events)
+{
+    public const int ActivityCount = 10;
+
+    [Description("The latest entries of its activity log, newest first: created, resolved, ignored, reopened, regressed, and notes people and agents left.")]
+    public IReadOnlyList<ActivityView> Activity { get; init; } = [];
+}
 
 public sealed record ErrorEvent(string Id, DateTime Timestamp, DateTime ReceivedAt, string Level, string? Message, string? Platform,
     string? Release, string? Environment, string? Transaction,
@@ -31,12 +37,8 @@ public sealed record ErrorException(string? Type, string? Value, string? Module,
     [property: Description("Stack frames, innermost first: the frame that raised comes first.")] IReadOnlyList<ErrorFrame> Frames,
     [property: Description("Frames left out to keep the answer small.")] int OmittedFrames);
 
-/// <summary>A stack frame. <see cref="AbsPath"/> is kept for a frame-resolution step; the answer shows <see cref="File"/>.</summary>
 public sealed record ErrorFrame(string? Function, string? File, int? Line, int? Column, bool? InApp, string? Module,
-    IReadOnlyList<string>? PreContext, string? ContextLine, IReadOnlyList<string>? PostContext)
-{
-    [System.Text.Json.Serialization.JsonIgnore] public string? AbsPath { get; init; }
-}
+    IReadOnlyList<string>? PreContext, string? ContextLine, IReadOnlyList<string>? PostContext);
 
 public sealed record EventRequest(string? Method, string Url);
 
