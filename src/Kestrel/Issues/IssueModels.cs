@@ -67,7 +67,7 @@ public sealed record StatusChange(string Status, string? CommitSha, string? Note
         out StatusChange? change)
     {
         change = null;
-        if (TryCreate(status, commitSha, note, reason, out var plain) is { } error) return error;
+        if (TryCreatePlain(status, commitSha, note, reason, out var plain) is { } error) return error;
         if ((inRelease is not null || inNextRelease) && status != "resolved") return IssueRules.ReleaseOnlyWhenResolvedProblem;
         if (inRelease is not null && inNextRelease) return IssueRules.ReleaseEitherProblem;
         if (inRelease is not null && !IssueRules.IsReleaseName(inRelease)) return IssueRules.ReleaseNameProblem;
@@ -75,14 +75,13 @@ public sealed record StatusChange(string Status, string? CommitSha, string? Note
         return null;
     }
 
-    /// <summary>Checks a change as the API and the web UI receive it.</summary>
-    /// <returns>null and the change, or a one-sentence error and no change</returns>
-    public static string? TryCreate(string? status, string? commitSha, string? note, string? reason, out StatusChange? change)
+    private static string? TryCreatePlain(string? status, string? commitSha, string? note, string? reason, out StatusChange? change)
     {
         change = null;
         if (status is null || !IssueRules.Statuses.Contains(status)) return "status is required and must be open, resolved or ignored.";
         if (commitSha is not null && !IssueRules.IsCommitSha(commitSha)) return IssueRules.CommitShaProblem;
-        if (note is { Length: > IssueRules.MaxTextLength } || reason is { Length: > IssueRules.MaxTextLength }) return IssueRules.TextProblem;
+        if (note is { Length: > IssueRules.MaxTextLength }) return IssueRules.NoteProblem;
+        if (reason is { Length: > IssueRules.MaxTextLength }) return IssueRules.ReasonProblem;
         change = new StatusChange(status, commitSha?.ToLowerInvariant(), note, reason);
         return null;
     }

@@ -65,7 +65,7 @@ public static class IssuePages
         if (projects.FindBySlug(slug) is not { } project) return ProjectPages.NotFound(session, slug);
         var form = await request.ReadFormAsync(cancellationToken);
         var back = Page.LocalPathOr(form["return"], $"/projects/{project.Slug}/issues");
-        var error = StatusChange.TryCreate(form["status"], null, null, null, out var change);
+        var error = StatusChange.TryCreate(form["status"], null, null, null, null, false, out var change);
         if (change is null) return Page.Message(400, "Not changed", error!, session.Shell(project.Slug, project.Name));
         var ids = form["id"].Select(v => long.TryParse(v, out var n) ? n : 0).Where(n => n > 0).Distinct().Take(IssueListQuery.PageSize * 4).ToList();
         if (ids.Count == 0) return Results.Redirect(back);
