@@ -32,7 +32,7 @@ public sealed class ActivityPagesTests(BrowserFixture browser)
         await Assertions.Expect(page.Locator(".event-head .older-release")).ToHaveTextAsync("from an older release");
 
         // A note with markup stays text.
-        await page.GetByLabel("Add a note").FillAsync("<img src=x onerror=alert(1)> only on iOS");
+        await page.GetByLabel("What you found").FillAsync("<img src=x onerror=alert(1)> only on iOS");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
         var log = page.Locator("ol.activity-log > li");
         await Assertions.Expect(log.First).ToContainTextAsync("<img src=x onerror=alert(1)> only on iOS");
