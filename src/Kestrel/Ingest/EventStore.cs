@@ -4,7 +4,7 @@ using Kestrel.Platform;
 namespace Kestrel.Ingest;
 
 /// <summary>
-/// Step 050 of ingest: stores events and keeps their issues' counts, status and hourly trend.
+/// Step 050 of ingest: stores events and keeps their issues' counts, status, hourly trend and tags.
 /// Runs on the single writer; a request's events go in one job, so they are stored all or none.
 /// </summary>
 public sealed class EventStore(DatabaseWriter writer)
@@ -69,6 +69,7 @@ public sealed class EventStore(DatabaseWriter writer)
         List<(long Id, string Fingerprint)>? created = null;
         // The issue of each stored event (0: a resend, not stored), for the regression rule.
         var storedIn = new long[events.Count];
+        var tags = new Tags.IssueTagCounts();
 
         for (var i = 0; i < events.Count; i++)
         {
@@ -92,6 +93,7 @@ public sealed class EventStore(DatabaseWriter writer)
 
             counted[issueId] = (counted.GetValueOrDefault(issueId).Count + 1, e.Level);
             storedIn[i] = issueId;
+            tags.Add(issueId, e);
         }
 
         var count = session.Command(CountIssueSql, "$issue", "$count", "$now", "$level");
@@ -113,6 +115,7 @@ public sealed class EventStore(DatabaseWriter writer)
             countHour.Parameters[2].Value = n;
             countHour.ExecuteNonQuery();
         }
+        tags.Write(session, projectId, receivedAtMs);
 
         // An issue made for an event that turned out to be a resend (possible only when grouping
         // changed since it was first stored) would show with no events: take it back.

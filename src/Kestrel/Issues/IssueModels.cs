@@ -6,7 +6,8 @@ namespace Kestrel.Issues;
 public sealed record IssueRow(long Id, long ProjectId, string ProjectSlug, string Fingerprint, string GroupingVersion, string Title, string Type,
     string Culprit, string Level, string Status, long EventCount, long FirstSeen, long LastSeen, long? RegressedAt,
     string? ResolvedCommit, string? ResolvedNote, long? ResolvedAt, string? IgnoreReason,
-    string? ResolvedInRelease, long ResolvedInNextRelease, string? ResolvedAfterRelease, string? PreviousResolution);
+    string? ResolvedInRelease, long ResolvedInNextRelease, string? ResolvedAfterRelease, string? PreviousResolution,
+    long UsersAffected, string? FirstRelease, string? LastRelease);
 
 /// <summary>
 /// How an issue was resolved. <see cref="InRelease"/>: only an event from a newer release reopens it.
@@ -20,6 +21,13 @@ public sealed record IssueView(long Id, string Project, string Title, string Typ
     long EventCount, DateTime FirstSeen, DateTime LastSeen, string Fingerprint, string GroupingVersion,
     DateTime? RegressedAt, Resolution? Resolution, string? IgnoreReason)
 {
+    /// <summary>Distinct values of the issue's <c>user</c> tag (PRODUCT §15).</summary>
+    public long UsersAffected { get; init; }
+    /// <summary>The release of the first event that had one.</summary>
+    public string? FirstRelease { get; init; }
+    /// <summary>The release of the latest event that had one.</summary>
+    public string? LastRelease { get; init; }
+
     public static IssueView From(IssueRow r) => new(r.Id, r.ProjectSlug, r.Title, r.Type, r.Culprit, r.Level, r.Status, r.EventCount,
         Time(r.FirstSeen), Time(r.LastSeen), r.Fingerprint, r.GroupingVersion, r.RegressedAt is { } g ? Time(g) : null,
         r.Status == "resolved" && r.ResolvedAt is { } at
@@ -28,6 +36,9 @@ public sealed record IssueView(long Id, string Project, string Title, string Typ
         r.Status == "ignored" ? r.IgnoreReason : null)
     {
         PreviousResolution = r.PreviousResolution is { } previous ? JsonSerializer.Deserialize<Resolution>(previous, Platform.KestrelJson.Options) : null,
+        UsersAffected = r.UsersAffected,
+        FirstRelease = r.FirstRelease,
+        LastRelease = r.LastRelease,
     };
 
     /// <summary>The resolution the last regression undid (kept next to <see cref="RegressedAt"/>), so whoever fixes it next sees which fix failed.</summary>
@@ -49,8 +60,8 @@ public sealed record FeedbackView(string Name, string Email, string Comments, st
 
 public sealed record EventPage(IReadOnlyList<EventView> Events, string? NextCursor);
 
-/// <summary>Filters of the issue list; <see cref="Query"/> matches title and culprit.</summary>
-public sealed record IssueQuery(string? Status, DateTimeOffset? Since, string? Query, int Limit, string? Cursor);
+/// <summary>Filters of the issue list: <see cref="Query"/> is a parsed search (docs/search.md), <see cref="Sort"/> a name of <see cref="Search.SearchSql.Sorts"/>.</summary>
+public sealed record IssueQuery(string? Status, DateTimeOffset? Since, Search.SearchQuery? Query, int Limit, string? Cursor, string Sort = "lastSeen");
 
 /// <summary>
 /// A status change: resolved (with optional commit, note, and release: <see cref="InRelease"/> or

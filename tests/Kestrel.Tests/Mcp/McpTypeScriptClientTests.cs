@@ -61,7 +61,7 @@ public sealed class McpTypeScriptClientTests
             : await RunAsync("stdio", KestrelProcess.Dll, server.DataDirectory, project.Token);
 
         Assert.Equal("kestrel", report.GetProperty("server").GetString());
-        Assert.Equal(["add_note", "get_error", "get_trend", "list_errors", "mark_ignored", "mark_resolved"], report.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal(["add_note", "get_error", "get_tag_values", "get_trend", "list_errors", "mark_ignored", "mark_resolved"], report.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
         var calls = report.GetProperty("calls").EnumerateArray().ToArray();
         Assert.Equal(1 + 3 * 2 + 8, calls.Length);
         Assert.Contains(calls, c => c.GetProperty("name").GetString() == "get_error" && c.GetProperty("text").GetString()!.Contains("previous resolution that did not hold"));
