@@ -10,8 +10,8 @@ namespace Kestrel.Cli;
 /// <summary>
 /// <c>kestrel mcp [--db PATH]</c>: the MCP server over stdio for one project, the one whose secret token
 /// is in KESTREL_TOKEN. It reads kestrel.db directly, with or without a running server: WAL lets it read
-/// while the server writes, and its two writes (mark_resolved, mark_ignored) take SQLite's write lock for
-/// one short statement each, waiting out the server's writer with the busy timeout. Stdout carries only
+/// while the server writes, and its writes (mark_resolved, mark_ignored, add_note) take SQLite's write lock for
+/// one short transaction each, waiting out the server's writer with the busy timeout. Stdout carries only
 /// protocol messages; logs and errors go to stderr.
 /// </summary>
 public static class McpCommand
@@ -51,6 +51,7 @@ public static class McpCommand
             .AddSingleton(database)
             .AddSingleton(TimeProvider.System)
             .AddSingleton(new IssueStore(database, writer: null))
+            .AddSingleton(new ActivityStore(database, writer: null))
             .AddSingleton(s => SourceMapResolver.ForReading(database, options, s.GetRequiredService<ILoggerFactory>()))
             .AddMcpTools()
             .WithStdioServerTransport()

@@ -1,3 +1,4 @@
+using Kestrel.Issues;
 using Kestrel.Platform;
 
 namespace Kestrel.Ingest;
@@ -30,6 +31,11 @@ public sealed class EventStore(DatabaseWriter writer)
 
     private const string DeleteIssueSql = "DELETE FROM issues WHERE id = $issue AND event_count = 0";
 
+    // The activity log's first entry, with the event that made the issue.
+    private const string CreatedActivitySql =
+        "INSERT INTO issue_activity (project_id, issue_id, at, kind, event_id) VALUES ($project, $issue, $now, 'created', $event_id)";
+    private const string DeleteActivitySql = "DELETE FROM issue_activity WHERE issue_id = $issue";
+
     // SDKs resend an event after a network failure; the same event_id is stored and counted once.
     private const string InsertEventSql = """
         INSERT INTO events (project_id, issue_id, event_id, received_at, occurred_at, level, payload)
@@ -37,16 +43,15 @@ public sealed class EventStore(DatabaseWriter writer)
         ON CONFLICT (project_id, event_id) DO NOTHING
         """;
 
-    // A new event on a resolved issue reopens it and records the regression; an ignored issue stays
-    // ignored and keeps counting. SQLite evaluates every SET expression against the old row.
+    // An ignored issue stays ignored and keeps counting. Whether new events reopen a resolved one is
+    // Regressions' rule, asked only for the issues this answers are resolved.
     private const string CountIssueSql = """
         UPDATE issues SET
             event_count = event_count + $count,
             last_seen = max(last_seen, $now),
-            level = $level,
-            regressed_at = CASE WHEN status = 'resolved' THEN $now ELSE regressed_at END,
-            status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END
+            level = $level
         WHERE id = $issue
+        RETURNING status = 'resolved'
         """;
 
     private const string CountHourSql = """
@@ -62,6 +67,8 @@ public sealed class EventStore(DatabaseWriter writer)
         // Issue id → events stored and the level of the last one: one count update per issue per request.
         var counted = new Dictionary<long, (int Count, string Level)>();
         List<(long Id, string Fingerprint)>? created = null;
+        // The issue of each stored event (0: a resend, not stored), for the regression rule.
+        var storedIn = new long[events.Count];
         var tags = new Tags.IssueTagCounts();
 
         for (var i = 0; i < events.Count; i++)
@@ -85,6 +92,7 @@ public sealed class EventStore(DatabaseWriter writer)
             if (insert.ExecuteNonQuery() == 0) continue; // already stored
 
             counted[issueId] = (counted.GetValueOrDefault(issueId).Count + 1, e.Level);
+            storedIn[i] = issueId;
             tags.Add(issueId, e);
         }
 
@@ -99,7 +107,8 @@ public sealed class EventStore(DatabaseWriter writer)
             count.Parameters[3].Value = level;
             // Only a remembered id of an issue deleted behind the writer's back finds no row. Throwing
             // rolls the batch back, which makes the writer forget every id, and the retry finds the truth.
-            if (count.ExecuteNonQuery() == 0) throw new InvalidOperationException($"Issue {issueId} is gone; writing again without remembered issue ids.");
+            var resolved = count.ExecuteScalar() ?? throw new InvalidOperationException($"Issue {issueId} is gone; writing again without remembered issue ids.");
+            if (resolved is 1L) Regressions.Check(session.Connection, session.Transaction, projectId, issueId, EventsOf(issueId, events, storedIn), receivedAtMs);
 
             countHour.Parameters[0].Value = issueId;
             countHour.Parameters[1].Value = hour;
@@ -112,6 +121,12 @@ public sealed class EventStore(DatabaseWriter writer)
         // changed since it was first stored) would show with no events: take it back.
         if (created is not null) DeleteUnused(session, issueIds, projectId, created, counted);
         return ids;
+    }
+
+    private static IEnumerable<(string EventId, string? Release)> EventsOf(long issueId, IReadOnlyList<PreparedEvent> events, long[] storedIn)
+    {
+        for (var i = 0; i < events.Count; i++)
+            if (storedIn[i] == issueId) yield return (events[i].EventId, events[i].Release);
     }
 
     private static long FindOrCreateIssue(WriterSession session, long projectId, PreparedEvent e, long now, ref List<(long Id, string Fingerprint)>? created)
@@ -132,6 +147,12 @@ public sealed class EventStore(DatabaseWriter writer)
         create.Parameters[6].Value = e.Level;
         create.Parameters[7].Value = now;
         var id = (long)create.ExecuteScalar()!;
+        var activity = session.Command(CreatedActivitySql, "$project", "$issue", "$now", "$event_id");
+        activity.Parameters[0].Value = projectId;
+        activity.Parameters[1].Value = id;
+        activity.Parameters[2].Value = now;
+        activity.Parameters[3].Value = e.EventId;
+        activity.ExecuteNonQuery();
         (created ??= []).Add((id, group.Fingerprint));
         return id;
     }
@@ -145,6 +166,9 @@ public sealed class EventStore(DatabaseWriter writer)
             var delete = session.Command(DeleteIssueSql, "$issue");
             delete.Parameters[0].Value = issueId;
             delete.ExecuteNonQuery();
+            var deleteActivity = session.Command(DeleteActivitySql, "$issue");
+            deleteActivity.Parameters[0].Value = issueId;
+            deleteActivity.ExecuteNonQuery();
             issueIds.Remove(projectId, fingerprint);
         }
     }

@@ -10,7 +10,7 @@ namespace Kestrel.Issues;
 
 public static class IssueEndpoints
 {
-    public static IServiceCollection AddIssues(this IServiceCollection services) => services.AddSingleton<IssueStore>();
+    public static IServiceCollection AddIssues(this IServiceCollection services) => services.AddSingleton<IssueStore>().AddSingleton<ActivityStore>();
 
     public static void MapIssues(this IEndpointRouteBuilder app)
     {
@@ -20,6 +20,7 @@ public static class IssueEndpoints
         group.MapGet("/{id:long}/events", Events);
         group.MapPatch("/{id:long}", Patch);
         group.MapIssueTags();
+        group.MapIssueActivity();
     }
 
     private static IResult List(Caller caller, IssueStore store, TimeProvider time, string? status, string? since, string? query, string? sort,
@@ -62,15 +63,15 @@ public static class IssueEndpoints
         {
             return ApiError.BadRequest("The body must be a JSON object such as {\"status\": \"resolved\", \"commit_sha\": \"a1b2c3d\"}.");
         }
-        if (StatusChange.TryCreate(body?.Status, body?.CommitSha, body?.Note, body?.Reason, out var change) is { } error)
+        if (StatusChange.TryCreate(body?.Status, body?.CommitSha, body?.Note, body?.Reason, body?.InRelease, body?.InNextRelease ?? false, out var change) is { } error)
             return ApiError.BadRequest(error);
-        var issue = await store.ChangeStatusAsync(caller.ProjectId, id, change!, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        var issue = await store.ChangeStatusAsync(caller.ProjectId, id, change!, caller.Actor, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
         return issue is null ? IssueNotFound(id) : Results.Json(issue, KestrelJson.Options);
     }
 
     private static readonly JsonSerializerOptions PatchJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, MaxDepth = 8 };
 
-    private sealed record StatusChangeBody(string? Status, string? CommitSha, string? Note, string? Reason);
+    private sealed record StatusChangeBody(string? Status, string? CommitSha, string? Note, string? Reason, string? InRelease, bool? InNextRelease);
 
     internal static int? ParseLimit(string? text, int fallback, int max)
     {

@@ -17,7 +17,15 @@ public static class IssueRules
     public const string SinceProblem = "since must be an ISO-8601 time such as 2026-01-31T12:00:00Z.";
     public const string CursorProblem = "cursor is not one this server gave out.";
     public const string CommitShaProblem = "commit_sha must be 7 to 64 hexadecimal characters.";
-    public const string TextProblem = "note and reason must be at most 2000 characters.";
+    public const string NoteProblem = "note must be at most 2000 characters.";
+    public const string ReasonProblem = "reason must be at most 2000 characters.";
+    public const string ReleaseOnlyWhenResolvedProblem = "in_release and in_next_release go only with status resolved.";
+    public const string ReleaseEitherProblem = "Give in_release or in_next_release, not both.";
+    public const string ReleaseNameProblem = "in_release must be a release name of 1 to 200 characters, such as 2.4.1 or my-app@2.4.1.";
+
+    /// <summary>A release as events and uploads name it (Sentry allows up to 200 characters, no line breaks).</summary>
+    public static bool IsReleaseName(string name) =>
+        name.Length is > 0 and <= SourceMaps.ReleaseNames.MaxLength && name.Trim().Length == name.Length && !name.Any(char.IsControl);
 
     // ISO 8601 only, so that 01/02/2026 is refused rather than read as one month or the other. No offset means UTC.
     private static readonly string[] IsoFormats =

@@ -18,6 +18,8 @@ public sealed class IssueStore(Database database, DatabaseWriter? writer)
                i.title AS Title, i.type AS Type, i.culprit AS Culprit, i.level AS Level, i.status AS Status, i.event_count AS EventCount,
                i.first_seen AS FirstSeen, i.last_seen AS LastSeen, i.regressed_at AS RegressedAt, i.resolved_commit AS ResolvedCommit,
                i.resolved_note AS ResolvedNote, i.resolved_at AS ResolvedAt, i.ignore_reason AS IgnoreReason,
+               i.resolved_in_release AS ResolvedInRelease, i.resolved_in_next_release AS ResolvedInNextRelease,
+               i.resolved_after_release AS ResolvedAfterRelease, i.previous_resolution AS PreviousResolution,
                i.users_affected AS UsersAffected, i.first_release AS FirstRelease, i.last_release AS LastRelease
         FROM issues i JOIN projects p ON p.id = i.project_id
         """;
@@ -91,37 +93,13 @@ public sealed class IssueStore(Database database, DatabaseWriter? writer)
             new { projectId, eventIds })
         .ToLookup(f => f.EventId, f => new FeedbackView(f.Name, f.Email, f.Comments, f.Url, IssueView.Time(f.ReceivedAt)));
 
+    /// <param name="actor">who asks, one of <see cref="Actors"/>: the activity log records it</param>
     /// <returns>the changed issue, or null when it does not exist in this project</returns>
-    public async Task<IssueView?> ChangeStatusAsync(long projectId, long issueId, StatusChange change, long nowMs, CancellationToken cancellationToken)
+    public async Task<IssueView?> ChangeStatusAsync(long projectId, long issueId, StatusChange change, string actor, long nowMs, CancellationToken cancellationToken)
     {
-        var changed = writer is null
-            ? ChangeStatusDirectly(projectId, issueId, change, nowMs)
-            : await writer.WriteAsync(session => ChangeStatus(session.Connection, session.Transaction, projectId, issueId, change, nowMs), cancellationToken);
-        return changed == 0 ? null : Get(projectId, issueId);
+        var changed = await IssueWrites.RunAsync(database, writer,
+            (connection, transaction) => StatusChanges.Apply(connection, transaction, projectId, issueId, change, actor, nowMs), cancellationToken);
+        return changed ? Get(projectId, issueId) : null;
     }
 
-    /// <summary>
-    /// A process other than the server (<c>kestrel mcp</c>) has no <see cref="DatabaseWriter"/>: it takes the
-    /// write lock itself (BEGIN IMMEDIATE) for one statement. SQLite's lock serialises it with the server's
-    /// writer, and the connection's busy timeout waits out the server's short transactions.
-    /// </summary>
-    private int ChangeStatusDirectly(long projectId, long issueId, StatusChange change, long nowMs)
-    {
-        using var connection = database.Open();
-        using var transaction = connection.BeginTransaction(deferred: false);
-        var changed = ChangeStatus(connection, transaction, projectId, issueId, change, nowMs);
-        transaction.Commit();
-        return changed;
-    }
-
-    private static int ChangeStatus(SqliteConnection connection, SqliteTransaction transaction, long projectId, long issueId, StatusChange change, long nowMs) =>
-        connection.Execute("""
-            UPDATE issues SET
-                status = @Status,
-                resolved_commit = CASE WHEN @Status = 'resolved' THEN @CommitSha END,
-                resolved_note = CASE WHEN @Status = 'resolved' THEN @Note END,
-                resolved_at = CASE WHEN @Status = 'resolved' THEN @nowMs END,
-                ignore_reason = CASE WHEN @Status = 'ignored' THEN @Reason END
-            WHERE id = @issueId AND project_id = @projectId
-            """, new { change.Status, change.CommitSha, change.Note, change.Reason, nowMs, issueId, projectId }, transaction);
 }

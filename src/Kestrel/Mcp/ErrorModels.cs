@@ -24,6 +24,11 @@ public sealed record ErrorDetails(
 {
     [Description("The top 3 values of environment, release, browser, os and url across all the issue's events, with percentages; get_tag_values lists more.")]
     public IReadOnlyList<TagShare> Tags { get; init; } = [];
+
+    public const int ActivityCount = 10;
+
+    [Description("The latest entries of its activity log, newest first: created, resolved, ignored, reopened, regressed, and notes people and agents left.")]
+    public IReadOnlyList<ActivityView> Activity { get; init; } = [];
 }
 
 public sealed record ErrorEvent(string Id, DateTime Timestamp, DateTime ReceivedAt, string Level, string? Message, string? Platform,
@@ -36,12 +41,8 @@ public sealed record ErrorException(string? Type, string? Value, string? Module,
     [property: Description("Stack frames, innermost first: the frame that raised comes first.")] IReadOnlyList<ErrorFrame> Frames,
     [property: Description("Frames left out to keep the answer small.")] int OmittedFrames);
 
-/// <summary>A stack frame. <see cref="AbsPath"/> is kept for a frame-resolution step; the answer shows <see cref="File"/>.</summary>
 public sealed record ErrorFrame(string? Function, string? File, int? Line, int? Column, bool? InApp, string? Module,
-    IReadOnlyList<string>? PreContext, string? ContextLine, IReadOnlyList<string>? PostContext)
-{
-    [System.Text.Json.Serialization.JsonIgnore] public string? AbsPath { get; init; }
-}
+    IReadOnlyList<string>? PreContext, string? ContextLine, IReadOnlyList<string>? PostContext);
 
 public sealed record EventRequest(string? Method, string Url);
 

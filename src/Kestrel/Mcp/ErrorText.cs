@@ -39,10 +39,12 @@ public static class ErrorText
         {
             text.Append("resolved at ").Append(Time(resolution.At));
             if (resolution.CommitSha is not null) text.Append(" by commit ").Append(resolution.CommitSha);
+            ActivityText.AppendRelease(text, resolution);
             text.Append('\n');
             if (resolution.Note is not null) text.Append("note: ").Append(Clean(resolution.Note)).Append('\n');
         }
         if (issue.RegressedAt is { } regressed) text.Append("regressed (came back after being resolved) at ").Append(Time(regressed)).Append('\n');
+        if (issue.PreviousResolution is { } previous) ActivityText.AppendPrevious(text, previous);
         if (issue.Status == "ignored") text.Append("ignored").Append(issue.IgnoreReason is null ? "" : ": " + Clean(issue.IgnoreReason)).Append('\n');
         return text.ToString();
     }
@@ -55,6 +57,7 @@ public static class ErrorText
                 .Append(tag.UniqueValues > tag.Values.Count ? $" (of {tag.UniqueValues} values)" : "").Append('\n');
         if (details.Events.Count == 0) text.Append("\nNo events are stored for this issue (older ones may have passed the retention period).\n");
         for (var i = 0; i < details.Events.Count; i++) AppendEvent(text, details.Events[i], i + 1, details.Events.Count);
+        ActivityText.AppendLog(text, details.Activity);
         return text.ToString();
     }
 

@@ -22,15 +22,15 @@ public static class EventDetails
     private const int MaxText = 1000;   // characters of a message or exception value
     private const int MaxShort = 300;   // characters of any other string
 
-    public static ErrorEvent Read(long projectId, JsonElement root, string id, DateTime receivedAt, DateTime timestamp, string level,
-        bool full, FrameResolution resolveFrames)
+    /// <param name="root">the stored event, already resolved with source maps that arrived after it (PRODUCT §7)</param>
+    public static ErrorEvent Read(JsonElement root, string id, DateTime receivedAt, DateTime timestamp, string level, bool full)
     {
         var exceptions = new List<ErrorException>();
         if (root.TryGetProperty("exception", out var exception) && EventReader.Values(exception) is { } values)
         {
             // Stored oldest first (the cause before what it caused); shown from the exception raised last.
             foreach (var value in values.Where(v => v.ValueKind == JsonValueKind.Object).Reverse().Take(MaxExceptions))
-                exceptions.Add(ReadException(projectId, root, value, full && exceptions.Count == 0, full ? MaxFrames : MaxSummaryFrames, resolveFrames));
+                exceptions.Add(ReadException(value, full && exceptions.Count == 0, full ? MaxFrames : MaxSummaryFrames));
         }
         var logentry = root.TryGetProperty("logentry", out var entry) ? entry : default;
         return new ErrorEvent(id, timestamp, receivedAt, level,
@@ -41,15 +41,14 @@ public static class EventDetails
             full ? ReadBreadcrumbs(root) : null);
     }
 
-    private static ErrorException ReadException(long projectId, JsonElement root, JsonElement value, bool withContext, int maxFrames, FrameResolution resolveFrames)
+    private static ErrorException ReadException(JsonElement value, bool withContext, int maxFrames)
     {
         var stored = new List<ErrorFrame>();
         if (value.TryGetProperty("stacktrace", out var stacktrace) && stacktrace.ValueKind == JsonValueKind.Object
             && stacktrace.TryGetProperty("frames", out var frames) && frames.ValueKind == JsonValueKind.Array)
             stored.AddRange(frames.EnumerateArray().Where(f => f.ValueKind == JsonValueKind.Object).Select(ReadFrame));
 
-        var resolved = resolveFrames(projectId, root, stored);
-        var innermostFirst = resolved.Reverse().Take(maxFrames).ToList();
+        var innermostFirst = Enumerable.Reverse(stored).Take(maxFrames).ToList();
         var anyInApp = innermostFirst.Any(f => f.InApp == true);
         var withSource = 0;
         for (var i = 0; i < innermostFirst.Count; i++)
@@ -62,14 +61,13 @@ public static class EventDetails
                 : frame with { PreContext = null, ContextLine = null, PostContext = null };
         }
         return new ErrorException(Short(value, "type"), Cut(EventReader.String(value, "value"), MaxText), Short(value, "module"),
-            innermostFirst, resolved.Count - innermostFirst.Count);
+            innermostFirst, stored.Count - innermostFirst.Count);
     }
 
     private static ErrorFrame ReadFrame(JsonElement frame) =>
         new(Short(frame, "function"), Short(frame, "filename") ?? Short(frame, "abs_path") ?? Short(frame, "module"),
             Int(frame, "lineno"), Int(frame, "colno"), EventReader.Bool(frame, "in_app"), Short(frame, "module"),
-            Lines(frame, "pre_context"), Short(frame, "context_line"), Lines(frame, "post_context"))
-        { AbsPath = EventReader.String(frame, "abs_path") };
+            Lines(frame, "pre_context"), Short(frame, "context_line"), Lines(frame, "post_context"));
 
     private static EventRequest? ReadRequest(JsonElement root)
     {

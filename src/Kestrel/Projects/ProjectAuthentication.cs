@@ -10,6 +10,12 @@ public sealed record Caller(Project Project)
 {
     public long ProjectId => Project.Id;
 
+    /// <summary>True when the web UI's admin session, not a project token, authorised the request.</summary>
+    public bool ByAdminSession { get; init; }
+
+    /// <summary>Who the activity log names for a change made by this caller.</summary>
+    public string Actor => ByAdminSession ? Issues.Actors.Admin : Issues.Actors.Api;
+
     public static ValueTask<Caller?> BindAsync(HttpContext context) => ValueTask.FromResult(ProjectAuthentication.Authenticate(context));
 }
 
@@ -65,7 +71,7 @@ public static class ProjectAuthentication
         if (credential is null && policy is { AllowAdminSession: true })
         {
             (project, var refused) = Web.AdminApiAccess.Resolve(http);
-            caller = project is null ? null : new Caller(project);
+            caller = project is null ? null : new Caller(project) { ByAdminSession = true };
             if (refused is not null) http.Items[typeof(AdminRefusal)] = new AdminRefusal(refused);
         }
         http.Items[typeof(Caller)] = caller;

@@ -29,6 +29,7 @@ public static class WebEndpoints
         pages.MapGet("/", () => Results.Redirect("/projects"));
         pages.MapProjectPages();
         pages.MapIssuePages();
+        pages.MapActivityPages();
         pages.MapReleasePages();
     }
 }

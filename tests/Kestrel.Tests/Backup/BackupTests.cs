@@ -140,7 +140,7 @@ public sealed class BackupTests
         var warned = await Snapshots.Kestrel(data.Path, "backup", Path.Combine(output.Path, "b.tar.gz"), "--json");
         Assert.Equal(0, warned.ExitCode);
         Assert.Matches("kestrel: warning: left out .*/sourcemaps/stray.map: a map belongs in sourcemaps/<project>/<release>/.\n", warned.Stderr);
-        Assert.Matches("kestrel: warning: left out .*/sourcemaps/app/1.0/half.js.map: it is not JSON", warned.Stderr);
+        Assert.Matches("kestrel: warning: left out .*/sourcemaps/app/1.0/half.js.map: it is not a usable source map: The source map is not valid JSON", warned.Stderr);
         Assert.Equal(1, warned.Json.GetProperty("maps").GetInt32());
         Assert.Equal(["b.tar.gz"], Directory.GetFileSystemEntries(output.Path).Select(Path.GetFileName));
         Assert.Equal(0, (await Snapshots.Kestrel(data.Path, "verify", Path.Combine(output.Path, "b.tar.gz"))).ExitCode);

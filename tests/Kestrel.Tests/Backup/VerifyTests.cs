@@ -105,10 +105,10 @@ public sealed class VerifyTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("""{"version":2,"sources":[],"mappings":"AAAA"}""", "does not have \"version\": 3")]
-    [InlineData("""{"version":3,"sources":[]}""", "does not have a \"mappings\" string")]
-    [InlineData("{\"version\":3,\"mappings\":\"AAAA\"", "is not JSON")]
-    [InlineData("""{"version":3,"sections":[{"offset":{"line":0,"column":0},"map":{"version":3}}]}""", "has section 0 that does not have a \"mappings\" string")]
+    [InlineData("""{"version":2,"sources":[],"mappings":"AAAA"}""", "is not a usable source map: Only version 3 source maps are supported")]
+    [InlineData("""{"version":3,"sources":[]}""", "is not a usable source map: The source map has neither \"mappings\" nor \"sections\"")]
+    [InlineData("{\"version\":3,\"mappings\":\"AAAA\"", "is not a usable source map: The source map is not valid JSON")]
+    [InlineData("""{"version":3,"sections":[{"offset":{"line":0,"column":0},"map":{"version":3}}]}""", "is not a usable source map")]
     public async Task A_bad_map_fails_and_is_named(string content, string problem)
     {
         using var extracted = new TempDirectory();

@@ -7,10 +7,10 @@ public sealed class EventDetailsTests
 {
     private static readonly DateTime At = new(2026, 1, 31, 12, 0, 0, DateTimeKind.Utc);
 
-    private static ErrorEvent Read(object stored, bool full = true, FrameResolution? resolve = null)
+    private static ErrorEvent Read(object stored, bool full = true)
     {
         using var json = JsonDocument.Parse(JsonSerializer.Serialize(stored));
-        return EventDetails.Read(1, json.RootElement, "e1", At, At, "error", full, resolve ?? FrameResolutions.AsStored);
+        return EventDetails.Read(json.RootElement, "e1", At, At, "error", full);
     }
 
     private static object Frame(int i, bool inApp = true) => new
@@ -114,27 +114,5 @@ public sealed class EventDetailsTests
         Assert.Null(e.Tags);
         Assert.Null(e.Breadcrumbs);
         Assert.Null(e.Message);
-    }
-
-    [Fact]
-    public void A_frame_resolution_step_sees_stored_frames_in_order_and_its_frames_are_shown()
-    {
-        var stored = new
-        {
-            release = "web@2",
-            exception = new { values = new[] { new { type = "TypeError", stacktrace = new { frames = new[] { new { function = "a", abs_path = "https://cdn.example/app.min.js", lineno = 1, colno = 100 } } } } } },
-        };
-        IReadOnlyList<ErrorFrame>? seen = null;
-        var e = Read(stored, resolve: (projectId, storedEvent, frames) =>
-        {
-            Assert.Equal(1, projectId);
-            Assert.Equal("web@2", storedEvent.GetProperty("release").GetString());
-            seen = frames;
-            return [frames[0] with { Function = "handleClick", File = "src/App.tsx", Line = 12, Column = 3, ContextLine = "throw new Error()" }];
-        });
-        Assert.Equal("https://cdn.example/app.min.js", seen!.Single().AbsPath);
-        Assert.Equal(100, seen!.Single().Column);
-        var shown = e.Exceptions[0].Frames.Single();
-        Assert.Equal(("handleClick", "src/App.tsx", 12, "throw new Error()"), (shown.Function, shown.File, shown.Line, shown.ContextLine));
     }
 }

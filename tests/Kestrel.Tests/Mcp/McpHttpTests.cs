@@ -77,7 +77,7 @@ public sealed class McpHttpTests
         var error = await Assert.ThrowsAnyAsync<Exception>(() => McpConnections.HttpAsync(server, "kst_" + new string('B', 43)));
         Assert.Contains("401", error.ToString());
         await using var client = await McpConnections.HttpAsync(server, project.Token);
-        Assert.Equal(6, (await client.ListToolsAsync()).Count);
+        Assert.Equal(7, (await client.ListToolsAsync()).Count);
     }
 
     [Fact]
@@ -98,5 +98,48 @@ public sealed class McpHttpTests
         var padding = new string(' ', 300 * 1024);
         using (var response = await PostAsync(server, ListTools[..^1] + padding + "}", "Bearer " + project.Token))
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_request_from_a_web_page_of_another_origin_gets_403_before_anything_else_and_agents_are_unaffected()
+    {
+        await using var server = await KestrelServer.StartAsync(new Dictionary<string, string> { ["KESTREL_PUBLIC_URL"] = "https://errors.example.com" });
+        var project = await server.CreateProjectAsync();
+
+        async Task<HttpResponseMessage> WithOrigin(string? origin, string? authorization)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/mcp") { Content = new StringContent(Initialize, Encoding.UTF8, "application/json") };
+            request.Headers.Accept.ParseAdd("application/json");
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            if (origin is not null) request.Headers.Add("Origin", origin);
+            if (authorization is not null) request.Headers.Authorization = AuthenticationHeaderValue.Parse(authorization);
+            return await server.Http.SendAsync(request);
+        }
+
+        // A rebinding page, with or without a good token (a page cannot learn even whether its guess was right).
+        foreach (var origin in new[] { "https://evil.example", "null", "http://errors.example.com", "http://localhost.evil.example" })
+        {
+            foreach (var authorization in new[] { "Bearer " + project.Token, null, "Bearer kst_" + new string('A', 43) })
+            {
+                using var refused = await WithOrigin(origin, authorization);
+                Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+                Assert.Contains("Origin", JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+            }
+        }
+        using (var get = new HttpRequestMessage(HttpMethod.Get, "/mcp"))
+        {
+            get.Headers.Add("Origin", "https://evil.example");
+            using var refusedGet = await server.Http.SendAsync(get);
+            Assert.Equal(HttpStatusCode.Forbidden, refusedGet.StatusCode);
+        }
+
+        // No Origin (agents), Kestrel's own public origin, and pages on this machine pass on to the token check.
+        foreach (var origin in new[] { null, "https://errors.example.com", server.Address.GetLeftPart(UriPartial.Authority), "http://localhost:6274" })
+        {
+            using var allowed = await WithOrigin(origin, "Bearer " + project.Token);
+            Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+            using var noToken = await WithOrigin(origin, null);
+            Assert.Equal(HttpStatusCode.Unauthorized, noToken.StatusCode);
+        }
     }
 }

@@ -9,7 +9,7 @@ public sealed class McpToolTests
     [Theory]
     [InlineData("stdio")]
     [InlineData("http")]
-    public async Task Lists_the_five_tools_with_descriptions_and_schemas(string transport)
+    public async Task Lists_the_tools_with_descriptions_schemas_and_annotations(string transport)
     {
         await using var server = await KestrelServer.StartAsync();
         var project = await server.CreateProjectAsync();
@@ -18,13 +18,14 @@ public sealed class McpToolTests
         Assert.Equal("kestrel", client.ServerInfo!.Name);
         Assert.Contains("list_errors", client.ServerInstructions);
         var tools = (await client.ListToolsAsync()).ToDictionary(t => t.Name, t => t.ProtocolTool);
-        Assert.Equal(["get_error", "get_tag_values", "get_trend", "list_errors", "mark_ignored", "mark_resolved"], tools.Keys.Order());
+        Assert.Equal(["add_note", "get_error", "get_tag_values", "get_trend", "list_errors", "mark_ignored", "mark_resolved"], tools.Keys.Order());
 
         var expected = new Dictionary<string, (string[] Arguments, string[] Required)>
         {
             ["list_errors"] = (["status", "since", "limit", "cursor", "query", "sort"], []),
             ["get_error"] = (["issue_id", "event_limit"], ["issue_id"]),
-            ["mark_resolved"] = (["issue_id", "commit_sha", "note"], ["issue_id", "commit_sha"]),
+            ["mark_resolved"] = (["issue_id", "commit_sha", "note", "in_release", "in_next_release"], ["issue_id"]),
+            ["add_note"] = (["issue_id", "text"], ["issue_id", "text"]),
             ["mark_ignored"] = (["issue_id", "reason"], ["issue_id"]),
             ["get_trend"] = (["issue_id", "hours"], ["issue_id"]),
             ["get_tag_values"] = (["issue_id", "key", "limit"], ["issue_id", "key"]),
@@ -47,6 +48,11 @@ public sealed class McpToolTests
         Assert.Equal(24, tools["get_trend"].InputSchema.GetProperty("properties").GetProperty("hours").GetProperty("default").GetInt32());
         Assert.True(tools["list_errors"].Annotations!.ReadOnlyHint);
         Assert.False(tools["mark_resolved"].Annotations!.ReadOnlyHint ?? false);
+        // Every tool says whether it only reads or, if it writes, whether it destroys anything.
+        foreach (var (name, tool) in tools)
+            Assert.True(tool.Annotations!.ReadOnlyHint == true || tool.Annotations.DestructiveHint is not null, name);
+        foreach (var writer in (string[])["mark_resolved", "mark_ignored", "add_note"])
+            Assert.False(tools[writer].Annotations!.DestructiveHint);
     }
 
     [Theory]

@@ -50,15 +50,22 @@ public sealed class McpTypeScriptClientTests
         await project.IngestAsync(McpEvents.Checkout());
         await project.IngestAsync(Events.Message("a message without a stack or culprit"));
         await project.IngestAsync(Events.Exception("PlainError", "no context lines"));
+        // A regression after a resolution in an older release: get_error then carries previousResolution and activity.
+        var checkout = (await project.IssuesAsync()).Single(i => i.GetProperty("type").GetString() == "CheckoutError").GetProperty("id").GetInt64();
+        await project.PatchAsync(checkout, new { status = "resolved", commit_sha = "1234567", in_release = "shop@1.2.0" });
+        await project.IngestAsync(McpEvents.Checkout(value: "'price' again"));
+        Assert.True((await project.GetJsonAsync($"/api/issues/{checkout}")).TryGetProperty("previousResolution", out _));
 
         var report = transport == "http"
             ? await RunAsync("http", new Uri(server.Address, "/mcp").ToString(), project.Token)
             : await RunAsync("stdio", KestrelProcess.Dll, server.DataDirectory, project.Token);
 
         Assert.Equal("kestrel", report.GetProperty("server").GetString());
-        Assert.Equal(["get_error", "get_tag_values", "get_trend", "list_errors", "mark_ignored", "mark_resolved"], report.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal(["add_note", "get_error", "get_tag_values", "get_trend", "list_errors", "mark_ignored", "mark_resolved"], report.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
         var calls = report.GetProperty("calls").EnumerateArray().ToArray();
-        Assert.Equal(1 + 3 * 2 + 6, calls.Length);
+        Assert.Equal(1 + 3 * 2 + 8, calls.Length);
+        Assert.Contains(calls, c => c.GetProperty("name").GetString() == "get_error" && c.GetProperty("text").GetString()!.Contains("previous resolution that did not hold"));
+        Assert.Contains(calls, c => c.GetProperty("text").GetString()!.Contains("note by mcp: noted by the TypeScript client"));
         Assert.All(calls[..^2], c => Assert.False(c.GetProperty("isError").GetBoolean(), c.GetProperty("text").GetString()));
         Assert.Contains(calls, c => c.GetProperty("name").GetString() == "get_error" && c.GetProperty("text").GetString()!.Contains("    >    42 |     total = price * qty"));
         Assert.Contains(calls, c => c.GetProperty("text").GetString()!.Contains("by commit abcdef0"));

@@ -37,5 +37,8 @@ public sealed class DisplayResolutionTests
         var html = await page.Content.ReadAsStringAsync();
         Assert.Contains("src/validate.js", html);
         Assert.Contains("validateOrder", html);
+        // The minified frames are offered next to the resolved ones.
+        Assert.Contains("Minified frames as the SDK sent them", html);
+        Assert.Contains("app.min.js", html);
     }
 }

@@ -36,6 +36,8 @@ try {
   const first = listed.structuredContent.issues[0].id;
   await call("mark_ignored", { issue_id: first, reason: "checked by the TypeScript client" });
   await call("mark_resolved", { issue_id: first, commit_sha: "abcdef0", note: "checked" });
+  await call("add_note", { issue_id: first, text: "noted by the TypeScript client" });
+  await call("mark_resolved", { issue_id: first, in_next_release: true });
   await call("get_error", { issue_id: first });
   await call("list_errors", { limit: 1 });
   await call("get_error", { issue_id: 987654 });

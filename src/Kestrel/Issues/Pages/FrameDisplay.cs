@@ -32,6 +32,9 @@ public sealed record FrameDisplay(string? Function, string? File, string? Module
 /// <summary>One exception of the chain, its frames most recent call first.</summary>
 public sealed record ExceptionDisplay(string Type, string? Value, string? Module, string? Mechanism, bool? Handled, IReadOnlyList<FrameDisplay> Frames)
 {
+    /// <summary>The frames exactly as the SDK sent them (minified), kept as <c>raw_stacktrace</c> when source maps resolved some; most recent call first.</summary>
+    public IReadOnlyList<FrameDisplay> RawFrames { get; init; } = [];
+
     /// <summary>
     /// The chain with the raised exception first and its causes after it (the stored order is the reverse).
     /// An event without an exception may still carry a stack in <c>threads</c> (SDKs attach one to
@@ -52,16 +55,19 @@ public sealed record ExceptionDisplay(string Type, string? Value, string? Module
 
     private static ExceptionDisplay From(JsonElement value)
     {
-        var frames = value.TryGetProperty("stacktrace", out var stack) && stack.ValueKind == JsonValueKind.Object
-            && stack.TryGetProperty("frames", out var list) && list.ValueKind == JsonValueKind.Array
-                ? list.EnumerateArray().Where(f => f.ValueKind == JsonValueKind.Object).Select(FrameDisplay.From).Reverse().ToList()
-                : [];
+        var frames = ReadFrames(value, "stacktrace");
         value.TryGetProperty("mechanism", out var mechanism);
         bool? handled = mechanism.ValueKind == JsonValueKind.Object && mechanism.TryGetProperty("handled", out var h) && h.ValueKind is JsonValueKind.True or JsonValueKind.False
             ? h.GetBoolean() : null;
         return new ExceptionDisplay(JsonText.String(value, "type") ?? "Error", JsonText.String(value, "value"), JsonText.String(value, "module"),
-            JsonText.String(mechanism, "type"), handled, frames);
+            JsonText.String(mechanism, "type"), handled, frames) { RawFrames = ReadFrames(value, "raw_stacktrace") };
     }
+
+    private static List<FrameDisplay> ReadFrames(JsonElement owner, string name) =>
+        owner.TryGetProperty(name, out var stack) && stack.ValueKind == JsonValueKind.Object
+        && stack.TryGetProperty("frames", out var list) && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().Where(f => f.ValueKind == JsonValueKind.Object).Select(FrameDisplay.From).Reverse().ToList()
+            : [];
 
     /// <summary>
     /// Frames grouped for display: each run of library (not in-app) frames is one folded group. When no

@@ -50,9 +50,13 @@ public static class IssuePages
         if (projects.FindBySlug(slug) is not { } project) return ProjectPages.NotFound(session, slug);
         var form = await request.ReadFormAsync(cancellationToken);
         var sha = form["commit_sha"].ToString().Trim();
-        var error = StatusChange.TryCreate(form["status"], sha.Length == 0 ? null : sha, Blank(form["note"]), Blank(form["reason"]), out var change);
+        // The resolve form's choice: "next" (in the next release), "release" (in the release typed), or neither.
+        var mode = form["release_mode"].ToString();
+        var inRelease = mode == "release" ? form["in_release"].ToString().Trim() : null;
+        var error = StatusChange.TryCreate(form["status"], sha.Length == 0 ? null : sha, Blank(form["note"]), Blank(form["reason"]),
+            inRelease, mode == "next", out var change);
         if (change is null) return Page.Message(400, "Not changed", error!, session.Shell(project.Slug, project.Name));
-        var changed = await issues.ChangeStatusAsync(project.Id, id, change, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        var changed = await issues.ChangeStatusAsync(project.Id, id, change, Actors.Admin, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
         return changed is null ? IssueNotFound(session, project, id) : Results.Redirect($"/projects/{project.Slug}/issues/{id}");
     }
 
@@ -62,13 +66,13 @@ public static class IssuePages
         if (projects.FindBySlug(slug) is not { } project) return ProjectPages.NotFound(session, slug);
         var form = await request.ReadFormAsync(cancellationToken);
         var back = Page.LocalPathOr(form["return"], $"/projects/{project.Slug}/issues");
-        var error = StatusChange.TryCreate(form["status"], null, null, null, out var change);
+        var error = StatusChange.TryCreate(form["status"], null, null, null, null, false, out var change);
         if (change is null) return Page.Message(400, "Not changed", error!, session.Shell(project.Slug, project.Name));
         var ids = form["id"].Select(v => long.TryParse(v, out var n) ? n : 0).Where(n => n > 0).Distinct().Take(IssueListQuery.PageSize * 4).ToList();
         if (ids.Count == 0) return Results.Redirect(back);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         // One writer job each; the writer commits them together.
-        await Task.WhenAll(ids.Select(issueId => issues.ChangeStatusAsync(project.Id, issueId, change, now, cancellationToken)));
+        await Task.WhenAll(ids.Select(issueId => issues.ChangeStatusAsync(project.Id, issueId, change, Actors.Admin, now, cancellationToken)));
         return Results.Redirect(back);
     }
 
