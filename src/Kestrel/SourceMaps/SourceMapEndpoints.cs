@@ -32,7 +32,10 @@ public static class SourceMapEndpoints
         app.MapSentryCli();
     }
 
-    /// <summary>A page of releases, newest first (<c>limit</c> 1–1000, default 100); <c>next</c> is the cursor of the next page.</summary>
+    /// <summary>
+    /// A page of releases, newest first (<c>limit</c> 1–1000, default 100); <c>next</c> is the cursor of the next
+    /// page. The first page also lists files uploaded without a release, by debug ID (<c>withoutRelease</c>).
+    /// </summary>
     private static IResult ListReleases(Caller caller, SourceMapStore store, string? limit, string? cursor)
     {
         var take = 100;
@@ -41,7 +44,9 @@ public static class SourceMapEndpoints
         if (cursor is not null && Kestrel.Issues.Cursor.Decode(cursor, 2) is null)
             return ApiError.BadRequest("cursor must be the next value of an earlier answer.");
         var (releases, next) = store.ListReleases(caller.ProjectId, take, cursor);
-        return Results.Json(new { releases, next }, KestrelJson.Options);
+        // Bundles uploaded without a release (debug IDs only) belong to none, so they come with the first page.
+        var withoutRelease = cursor is null ? store.ListWithoutRelease(caller.ProjectId, take) : null;
+        return Results.Json(new { releases, next, withoutRelease = withoutRelease is { Count: > 0 } ? withoutRelease : null }, KestrelJson.Options);
     }
 
     private static async Task<IResult> Upload(HttpContext http, Caller caller, SourceMapStore store, TimeProvider time, CancellationToken cancellationToken)

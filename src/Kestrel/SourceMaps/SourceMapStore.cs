@@ -20,6 +20,9 @@ public sealed class SourceFileStoreException(string message) : Exception(message
 
 public sealed record ReleaseSummary(string Name, DateTime CreatedAt, DateTime? FinalizedAt, long Files);
 
+/// <summary>Files uploaded without a release that carry one debug ID (a script and its map, as <c>sentry-cli sourcemaps inject</c> pairs them).</summary>
+public sealed record DebugIdFiles(string? DebugId, IReadOnlyList<string> Files, DateTime UploadedAt);
+
 /// <summary>
 /// Maps and minified files on disk under <c>sourcemaps/&lt;project&gt;/&lt;release&gt;/&lt;file&gt;</c> and their index in
 /// kestrel.db. Files are written to temporary names first and renamed into place, then indexed in one write
@@ -161,6 +164,21 @@ public sealed class SourceMapStore(Database database, DatabaseWriter? writer, Ke
             new { projectId, createdAt = after?[0], id = after?[1], take = limit + 1 }).AsList();
         var next = rows.Count > limit ? Kestrel.Issues.Cursor.Encode(rows[limit - 1].CreatedAt, rows[limit - 1].Id) : null;
         return (rows.Take(limit).Select(r => new ReleaseSummary(r.Name, Time(r.CreatedAt), r.FinalizedAt is { } f ? Time(f) : null, r.Files)).ToList(), next);
+    }
+
+    /// <summary>
+    /// Files uploaded without a release (sentry-cli's debug-ID flow), grouped by debug ID, newest first:
+    /// at most <paramref name="limit"/> groups.
+    /// </summary>
+    public IReadOnlyList<DebugIdFiles> ListWithoutRelease(long projectId, int limit)
+    {
+        using var connection = database.Open();
+        return connection.Query<SourceFile>(Select + " WHERE project_id = @projectId AND release IS NULL ORDER BY uploaded_at DESC, id DESC LIMIT @take",
+                new { projectId, take = limit * 4 })
+            .GroupBy(f => f.DebugId ?? "")
+            .Take(limit)
+            .Select(g => new DebugIdFiles(g.Key.Length == 0 ? null : g.Key, g.Select(f => f.UrlPath).Order(StringComparer.Ordinal).ToList(), Time(g.Max(f => f.UploadedAt))))
+            .ToList();
     }
 
     /// <summary>The files of several releases in one query, by release.</summary>

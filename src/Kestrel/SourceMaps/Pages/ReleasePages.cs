@@ -17,7 +17,12 @@ public static class ReleasePages
         var (page, next) = store.ListReleases(project.Id, PageSize, cursor);
         var files = store.ListFiles(project.Id, page.Select(r => r.Name).ToList());
         var releases = page.Select(r => new ReleaseFiles(r, files[r.Name].ToList())).ToList();
-        return Page.Render<ReleasesPage>(new { Shell = session.Shell(project.Slug, project.Name), Project = project, Releases = releases, Next = next, Paged = cursor is not null });
+        var withoutRelease = cursor is null ? store.ListWithoutRelease(project.Id, PageSize) : [];
+        return Page.Render<ReleasesPage>(new
+        {
+            Shell = session.Shell(project.Slug, project.Name), Project = project, Releases = releases, WithoutRelease = withoutRelease,
+            Next = next, Paged = cursor is not null,
+        });
     }
 }
 
