@@ -13,7 +13,7 @@ public readonly record struct EnvelopeItem(string Type, int Offset, int Length);
 public sealed record Envelope(string? EventId, string? Dsn, IReadOnlyList<EnvelopeItem> Items)
 {
     public const int MaxItems = 1000;
-    private const int MaxHeaderBytes = 64 * 1024;
+    public const int MaxHeaderBytes = 64 * 1024;
     private static readonly JsonDocumentOptions HeaderOptions = new() { MaxDepth = 16 };
 
     /// <summary>Parses the framing only; item payloads are checked by whoever reads them.</summary>
@@ -28,16 +28,10 @@ public sealed record Envelope(string? EventId, string? Dsn, IReadOnlyList<Envelo
     private static (Envelope? Envelope, string? Error) ParseFraming(ReadOnlySpan<byte> body)
     {
         var position = 0;
-        if (ReadLine(body, ref position) is not { } headerLine || body[headerLine].Trim(" \t\r"u8).IsEmpty)
-            return (null, "The envelope is empty; it must start with a header line of JSON.");
-        if (ParseObject(body[headerLine]) is not { } header)
-            return (null, "The envelope header (its first line) is not a JSON object.");
-        string? eventId, dsn;
-        using (header)
-        {
-            eventId = EventReader.EventId(EventReader.String(header.RootElement, "event_id"));
-            dsn = EventReader.String(header.RootElement, "dsn");
-        }
+        var headerLine = ReadLine(body, ref position);
+        var (header, error) = ReadHeader(headerLine is { } first ? body[first] : []);
+        if (header is null) return (null, error);
+        var (eventId, dsn) = header.Value;
 
         var items = new List<EnvelopeItem>();
         while (position < body.Length)
@@ -90,6 +84,25 @@ public sealed record Envelope(string? EventId, string? Dsn, IReadOnlyList<Envelo
         }
         return (new Envelope(eventId, dsn, items), null);
     }
+
+    /// <summary>
+    /// The envelope header (its first line, without the newline): its event ID and DSN. Read on its own,
+    /// before the rest of the body, when the DSN is the envelope's only credential.
+    /// </summary>
+    public static ((string? EventId, string? Dsn)? Header, string? Error) ReadHeader(ReadOnlySpan<byte> line)
+    {
+        if (line.Trim(" \t\r"u8).IsEmpty) return (null, "The envelope is empty; it must start with a header line of JSON.");
+        if (ParseObject(line) is not { } header) return (null, "The envelope header (its first line) is not a JSON object.");
+        try
+        {
+            using (header)
+                return ((EventReader.EventId(EventReader.String(header.RootElement, "event_id")), EventReader.String(header.RootElement, "dsn")), null);
+        }
+        catch (InvalidOperationException) { return (null, "An envelope or item header holds a string that is not valid text."); }
+    }
+
+    /// <summary>The envelope header's first line from what was read so far: up to the first newline, or all of it.</summary>
+    public static ReadOnlySpan<byte> FirstLine(ReadOnlySpan<byte> body) => body.IndexOf((byte)'\n') is var n and >= 0 ? body[..n] : body;
 
     /// <summary>The range of the line at <paramref name="position"/> (without its LF), moving past the LF.</summary>
     private static Range? ReadLine(ReadOnlySpan<byte> body, ref int position)

@@ -8,6 +8,7 @@ public static class IngestEndpoints
     public static IServiceCollection AddIngest(this IServiceCollection services) => services
         .AddSingleton<IngestMetrics>()
         .AddSingleton(new BodyBuffers(IngestLimits.MaxBodyBytesInFlight))
+        .AddSingleton<IngestClients>()
         .AddSingleton<RateLimiter>()
         .AddSingleton<EventStore>()
         .AddSingleton<UserFeedbackStore>()
@@ -22,7 +23,7 @@ public static class IngestEndpoints
 
     private static async Task<IResult> PostEvents(HttpRequest request, Caller caller, IngestService ingest, CancellationToken cancellationToken)
     {
-        var (body, rejection) = await RequestBodyReader.ReadAsync(request, ingest.Buffers, IngestLimits.MaxBodyBytes, cancellationToken);
+        var (body, rejection) = await ingest.ReadBodyAsync(request, cancellationToken);
         if (rejection is not null) return ingest.Reject(rejection);
 
         var receivedAt = ingest.Time.GetUtcNow();

@@ -9,13 +9,36 @@ namespace Kestrel.Ingest;
 /// limit, store, and count accepted and refused work in <see cref="IngestMetrics"/>.
 /// </summary>
 public sealed class IngestService(ProjectStore projects, EventStore events, UserFeedbackStore feedbackStore,
-    RateLimiter rateLimiter, IngestMetrics metrics, BodyBuffers buffers, DiskGuard disk, TimeProvider time, SourceMapResolver sourceMaps)
+    RateLimiter rateLimiter, IngestMetrics metrics, BodyBuffers buffers, IngestClients clients, KestrelOptions options,
+    DiskGuard disk, TimeProvider time, SourceMapResolver sourceMaps)
 {
     private static readonly Rejection Overloaded = new(503, "overloaded",
         "The server has more events waiting to be written than it holds in memory; retry shortly.", RetryAfterSeconds: 5);
 
-    public BodyBuffers Buffers => buffers;
+    private static readonly Rejection TooManyRequests = new(429, "client_busy",
+        "This client address has too many ingest requests open at once; retry shortly.", RetryAfterSeconds: 2);
+
     public TimeProvider Time => time;
+
+    /// <summary>
+    /// Starts reading a request's body as one of its client's open ingest requests (at most
+    /// <c>ingest.max_requests_per_client</c>, else 429), against the client's share of the body buffers and
+    /// with <c>ingest.body_timeout_seconds</c> to arrive. The client's place is given back when the request ends.
+    /// </summary>
+    public (RequestBodyReader? Reader, Rejection? Rejection) OpenBody(HttpRequest request)
+    {
+        if (clients.TryEnter(request.HttpContext.Connection.RemoteIpAddress) is not { } lease) return (null, TooManyRequests);
+        request.HttpContext.Response.RegisterForDispose(lease);
+        return RequestBodyReader.Open(request, buffers, lease.Share, TimeSpan.FromSeconds(options.IngestBodyTimeoutSeconds));
+    }
+
+    /// <summary><see cref="OpenBody"/>, then the whole body.</summary>
+    public async Task<(PooledBody? Body, Rejection? Rejection)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var (reader, rejection) = OpenBody(request);
+        if (reader is null) return (null, rejection);
+        await using (reader) return await reader.ReadToEndAsync(IngestLimits.MaxBodyBytes, cancellationToken);
+    }
 
     /// <summary>Ingest step 025 for one project: JavaScript frames resolved with its source maps before grouping.</summary>
     public Func<NormalisedEvent, NormalisedEvent> SourceMapStep(long projectId) => e => sourceMaps.ResolveAtIngest(projectId, e);
@@ -43,7 +66,7 @@ public sealed class IngestService(ProjectStore projects, EventStore events, User
         return null;
     }
 
-    /// <summary>Checks the disk, rate-limits by event count, then stores the events (one transaction) and the feedback about them.</summary>
+    /// <summary>Checks the disk, rate-limits by events and feedback reports, then stores the events (one transaction) and the feedback about them.</summary>
     /// <returns>the stored events' ids, or why nothing was stored</returns>
     public async Task<(string[]? Ids, Rejection? Rejection)> StoreAsync(long projectId, IReadOnlyList<PreparedEvent> prepared,
         IReadOnlyList<UserFeedback> feedback, DateTimeOffset receivedAt, CancellationToken cancellationToken)
@@ -51,7 +74,9 @@ public sealed class IngestService(ProjectStore projects, EventStore events, User
         if (disk.IsLow)
             return (null, new Rejection(507, "disk_full",
                 $"The server's disk has less than {disk.MinFreeBytes / 1024 / 1024} MB free, so it accepts no events until space is freed.", RetryAfterSeconds: 60));
-        if (prepared.Count > 0 && rateLimiter.TryAcquire(projectId, prepared.Count) is { } retryAfter)
+        // Each feedback report counts as an event: envelopes of nothing but reports are no way around the limit.
+        var counted = prepared.Count + feedback.Count;
+        if (counted > 0 && rateLimiter.TryAcquire(projectId, counted) is { } retryAfter)
             return (null, new Rejection(429, "rate_limited",
                 $"This project sent more than its limit of events per minute; retry in {retryAfter} s.", retryAfter));
 
@@ -61,7 +86,7 @@ public sealed class IngestService(ProjectStore projects, EventStore events, User
         {
             if (events.TryStoreAsync(projectId, prepared, receivedAtMs) is not { } stored)
             {
-                rateLimiter.Return(projectId, prepared.Count); // refused, so not counted against the limit
+                rateLimiter.Return(projectId, counted); // refused, so not counted against the limit
                 return (null, Overloaded);
             }
             ids = await stored;

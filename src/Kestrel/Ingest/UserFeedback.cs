@@ -10,6 +10,8 @@ namespace Kestrel.Ingest;
 /// </summary>
 public sealed record UserFeedback(string EventId, string Name, string Email, string Comments, string Url)
 {
+    /// <summary>Most reports kept per event; later ones are dropped.</summary>
+    public const int MaxPerEvent = 100;
     private const int MaxNameLength = 128;
     private const int MaxCommentsLength = 4096;
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = IngestLimits.MaxJsonDepth };
@@ -44,20 +46,24 @@ public sealed record UserFeedback(string EventId, string Name, string Email, str
     private static string Cut(string? text, int max) => EventNormaliser.Truncate(text?.Trim() ?? "", max);
 }
 
-/// <summary>Stores feedback next to its event; feedback about an event this project does not have is dropped.</summary>
+/// <summary>
+/// Stores feedback next to its event; feedback about an event this project does not have, and reports
+/// past <see cref="UserFeedback.MaxPerEvent"/> for one event, are dropped.
+/// </summary>
 public sealed class UserFeedbackStore(DatabaseWriter writer)
 {
     private const string InsertSql = """
         INSERT INTO user_feedback (project_id, event_id, name, email, comments, url, received_at)
         SELECT $project, $event_id, $name, $email, $comments, $url, $received
         WHERE EXISTS (SELECT 1 FROM events WHERE project_id = $project AND event_id = $event_id)
+          AND (SELECT count(*) FROM user_feedback WHERE project_id = $project AND event_id = $event_id) < $max
         """;
 
     /// <returns>how many were kept</returns>
     public Task<int> StoreAsync(long projectId, IReadOnlyList<UserFeedback> feedback, long receivedAtMs, CancellationToken cancellationToken) =>
         writer.WriteAsync(session =>
         {
-            var insert = session.Command(InsertSql, "$project", "$event_id", "$name", "$email", "$comments", "$url", "$received");
+            var insert = session.Command(InsertSql, "$project", "$event_id", "$name", "$email", "$comments", "$url", "$received", "$max");
             var kept = 0;
             foreach (var f in feedback)
             {
@@ -68,6 +74,7 @@ public sealed class UserFeedbackStore(DatabaseWriter writer)
                 insert.Parameters[4].Value = f.Comments;
                 insert.Parameters[5].Value = f.Url;
                 insert.Parameters[6].Value = receivedAtMs;
+                insert.Parameters[7].Value = UserFeedback.MaxPerEvent;
                 kept += insert.ExecuteNonQuery();
             }
             return kept;

@@ -87,10 +87,14 @@ public sealed class IssueStore(Database database, DatabaseWriter? writer)
         return new EventPage(events, next);
     }
 
+    // The first reports of each event, as many as ingest keeps (data stored before that cap may hold more).
     private static ILookup<string, FeedbackView> Feedback(Microsoft.Data.Sqlite.SqliteConnection connection, long projectId, IEnumerable<string> eventIds) =>
-        connection.Query<(string EventId, string Name, string Email, string Comments, string Url, long ReceivedAt)>(
-            "SELECT event_id, name, email, comments, url, received_at FROM user_feedback WHERE project_id = @projectId AND event_id IN @eventIds ORDER BY id",
-            new { projectId, eventIds })
+        connection.Query<(string EventId, string Name, string Email, string Comments, string Url, long ReceivedAt)>("""
+            SELECT event_id, name, email, comments, url, received_at FROM (
+                SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY id) AS n
+                FROM user_feedback WHERE project_id = @projectId AND event_id IN @eventIds)
+            WHERE n <= @max ORDER BY id
+            """, new { projectId, eventIds, max = UserFeedback.MaxPerEvent })
         .ToLookup(f => f.EventId, f => new FeedbackView(f.Name, f.Email, f.Comments, f.Url, IssueView.Time(f.ReceivedAt)));
 
     /// <param name="actor">who asks, one of <see cref="Actors"/>: the activity log records it</param>

@@ -23,6 +23,24 @@ public static class ErrorHandling
                 return ApiError.Result(status, message).ExecuteAsync(context);
             },
         });
+        // A client that stops mid-body or sends one that cannot be read is at fault, not the server: a 400
+        // logged at debug without a stack trace (the handler above logs at error, 2 KB a request, so anyone
+        // could flood the log). A client that reset the connection gets no answer at all.
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ErrorHandling).FullName!);
+        app.Use(async (context, next) =>
+        {
+            try { await next(context); }
+            catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+            {
+                logger.LogDebug("{Method} {Path}: the request could not be read ({Message})", context.Request.Method, context.Request.Path, e.Message);
+                context.Response.Clear();
+                await ApiError.Result(e.StatusCode, "The request could not be read.").ExecuteAsync(context);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+            {
+                logger.LogDebug("{Method} {Path}: the client went away ({Message})", context.Request.Method, context.Request.Path, e.Message);
+            }
+        });
         app.UseStatusCodePages(context =>
         {
             var http = context.HttpContext;

@@ -48,5 +48,17 @@ public sealed class KestrelOptions
     /// <summary>Megabytes of parsed source maps kept in memory; the least recently used go first.</summary>
     public int SourceMapCacheMegabytes { get; set; } = 256;
 
+    /// <summary>Seconds a client has to send a whole ingest body; past it the request is answered 408.</summary>
+    public int IngestBodyTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Most ingest requests one client address may have open at once (429 beyond); 0 = no limit.</summary>
+    public int IngestMaxRequestsPerClient { get; set; } = 32;
+
+    /// <summary>Megabytes of the 160 MiB body-buffer budget one client address may hold (429 beyond); 0 = no limit.</summary>
+    public int IngestMaxBodyMbPerClient { get; set; } = 40;
+
+    /// <summary>Most releases that events may create per project per hour; later new names are not recorded. 0 = no limit.</summary>
+    public int ReleasesMaxNewPerHour { get; set; } = 100;
+
     public string DatabasePath => Path.Combine(DataDirectory, "kestrel.db");
 }

@@ -32,6 +32,10 @@ public static class SettingsLoader
         new("writer.max_batch", "KESTREL_WRITER_MAX_BATCH", (o, v, n) => o.WriterMaxBatch = ParseInt(v, n, 1, 10_000)),
         new("writer.queue_capacity", "KESTREL_WRITER_QUEUE_CAPACITY", (o, v, n) => o.WriterQueueCapacity = ParseInt(v, n, 1, 1_000_000)),
         new("writer.queue_mb", "KESTREL_WRITER_QUEUE_MB", (o, v, n) => o.WriterQueueMb = ParseInt(v, n, 1, 4096)),
+        new("ingest.body_timeout_seconds", "KESTREL_INGEST_BODY_TIMEOUT_SECONDS", (o, v, n) => o.IngestBodyTimeoutSeconds = ParseInt(v, n, 1, 3600)),
+        new("ingest.max_requests_per_client", "KESTREL_INGEST_MAX_REQUESTS_PER_CLIENT", (o, v, n) => o.IngestMaxRequestsPerClient = ParseInt(v, n, 0, 1_000_000)),
+        new("ingest.max_body_mb_per_client", "KESTREL_INGEST_MAX_BODY_MB_PER_CLIENT", (o, v, n) => o.IngestMaxBodyMbPerClient = ParseInt(v, n, 0, 160)),
+        new("releases.max_new_per_hour", "KESTREL_RELEASES_MAX_NEW_PER_HOUR", (o, v, n) => o.ReleasesMaxNewPerHour = ParseInt(v, n, 0, 1_000_000)),
         new("sourcemaps.cache_mb", "KESTREL_SOURCEMAPS_CACHE_MB", (o, v, n) => o.SourceMapCacheMegabytes = ParseInt(v, n, 1, 65_536)),
     ];
 

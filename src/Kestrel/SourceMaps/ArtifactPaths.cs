@@ -63,13 +63,39 @@ public static class ArtifactPaths
         return path.TrimStart('/');
     }
 
+    /// <summary>Most trailing segments of a frame's path that lookups use; a hostile path of thousands is cut to these.</summary>
+    public const int MaxLookupSegments = 16;
+
     /// <summary>
-    /// The paths a frame's file may have been uploaded as, longest first (PRODUCT §7):
-    /// <c>static/js/app.min.js</c>, <c>js/app.min.js</c>, <c>app.min.js</c>.
+    /// The part of a frame's file that is looked up: its <see cref="UrlPath"/> cut to the last
+    /// <see cref="MaxLookupSegments"/> segments and at most <see cref="MaxPathLength"/> characters (no uploaded
+    /// file name is longer, so a longer candidate could never match). Bounds the work any one frame can cause.
     /// </summary>
-    public static List<string> Candidates(string url)
+    public static string LookupPath(string url)
     {
         var path = UrlPath(url);
+        var kept = path.Length;
+        var end = path.Length;
+        for (var segments = 0; segments < MaxLookupSegments && end > 0; segments++)
+        {
+            var slash = path.LastIndexOf('/', end - 1);
+            if (path.Length - (slash + 1) > MaxPathLength) break;
+            kept = slash + 1;
+            if (slash <= 0) break;
+            end = slash;
+        }
+        return path[kept..];
+    }
+
+    /// <summary>
+    /// The paths a frame's file may have been uploaded as, longest first (PRODUCT §7):
+    /// <c>static/js/app.min.js</c>, <c>js/app.min.js</c>, <c>app.min.js</c>; at most <see cref="MaxLookupSegments"/>.
+    /// </summary>
+    public static List<string> Candidates(string url) => Suffixes(LookupPath(url));
+
+    /// <summary>Every suffix of <paramref name="path"/> that starts at a segment, longest first.</summary>
+    public static List<string> Suffixes(string path)
+    {
         var list = new List<string>();
         while (path.Length > 0)
         {

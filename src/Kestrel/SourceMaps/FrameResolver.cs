@@ -14,10 +14,16 @@ public sealed record FoundMap(SourceMap Map, string MapUrl, string Method);
 /// and node_modules sources. The minified frames stay in each exception's <c>raw_stacktrace</c>, and every
 /// frame that was looked at says in <c>data</c> which map resolved it or why none did. Frames already
 /// resolved are left alone, so running again (on display, after a map arrived) only tries the rest.
+/// Every byte is hostile: an event gets at most <see cref="MaxScriptsPerEvent"/> map lookups, each over a
+/// bounded path (<see cref="ArtifactPaths.LookupPath"/>), so its cost does not grow with what it holds.
 /// </summary>
 public static class FrameResolver
 {
     public const int ContextLines = 5;
+
+    /// <summary>Most different scripts (file and debug ID) one event may have looked up; frames of further ones stay as sent.</summary>
+    public const int MaxScriptsPerEvent = 20;
+    private static readonly string TooManyScripts = $"Not looked up: the event names more than {MaxScriptsPerEvent} scripts.";
     private const int MaxContextLineLength = 500;
 
     /// <returns>true when any frame changed</returns>
@@ -55,7 +61,11 @@ public static class FrameResolver
             if (frames[i] is not JsonObject frame || !IsCandidate(frame, platform)) continue;
             var file = FrameFile(frame)!;
             var request = new MapRequest(file, debugIds.GetValueOrDefault(file));
-            if (!maps.TryGetValue(request, out var map)) maps[request] = map = findMap(request);
+            if (!maps.TryGetValue(request, out var map))
+            {
+                if (maps.Count >= MaxScriptsPerEvent) { errors[i] = TooManyScripts; any = true; continue; }
+                maps[request] = map = findMap(request);
+            }
             if (map is null) { errors[i] = whyNoMap(request); any = true; continue; }
             var line = (int)Number(frame["lineno"])! - 1;
             var column = (int)Number(frame["colno"])! - 1;

@@ -25,11 +25,28 @@ public static class SourceMapEndpoints
     public static void MapSourceMaps(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/releases").RequireProject(allowPublicKey: false);
-        group.MapGet("", (Caller caller, SourceMapStore store) => Results.Json(new { releases = store.ListReleases(caller.ProjectId) }, KestrelJson.Options));
+        group.MapGet("", ListReleases);
         group.MapPost("/{release}/sourcemaps", Upload);
         group.MapGet("/{release}/sourcemaps", List);
         group.MapDelete("/{release}/sourcemaps", Delete);
         app.MapSentryCli();
+    }
+
+    /// <summary>
+    /// A page of releases, newest first (<c>limit</c> 1–1000, default 100); <c>next</c> is the cursor of the next
+    /// page. The first page also lists files uploaded without a release, by debug ID (<c>withoutRelease</c>).
+    /// </summary>
+    private static IResult ListReleases(Caller caller, SourceMapStore store, string? limit, string? cursor)
+    {
+        var take = 100;
+        if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out take) || take is < 1 or > 1000))
+            return ApiError.BadRequest("limit must be a whole number from 1 to 1000.");
+        if (cursor is not null && Kestrel.Issues.Cursor.Decode(cursor, 2) is null)
+            return ApiError.BadRequest("cursor must be the next value of an earlier answer.");
+        var (releases, next) = store.ListReleases(caller.ProjectId, take, cursor);
+        // Bundles uploaded without a release (debug IDs only) belong to none, so they come with the first page.
+        var withoutRelease = cursor is null ? store.ListWithoutRelease(caller.ProjectId, take) : null;
+        return Results.Json(new { releases, next, withoutRelease = withoutRelease is { Count: > 0 } ? withoutRelease : null }, KestrelJson.Options);
     }
 
     private static async Task<IResult> Upload(HttpContext http, Caller caller, SourceMapStore store, TimeProvider time, CancellationToken cancellationToken)

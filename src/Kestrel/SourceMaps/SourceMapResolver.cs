@@ -17,9 +17,12 @@ namespace Kestrel.SourceMaps;
 public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache, TimeProvider time, ILogger<SourceMapResolver> logger)
 {
     private readonly ConcurrentDictionary<long, (long Stamp, bool Has)> projectsWithFiles = new();
-    private readonly ConcurrentDictionary<(long, string?, string, MapRequest), (long Stamp, (SourceFile File, string Method)? Found)> lookups = new();
+    // Keyed by the bounded lookup path, not the frame's file, so a remembered miss costs at most ~2 KB.
+    private readonly ConcurrentDictionary<(long, string?, string, string, string?), (long Stamp, (SourceFile File, string Method)? Found)> lookups = new();
     private readonly ConcurrentDictionary<(long, string), byte> knownReleases = new();
+    private readonly ConcurrentDictionary<long, long> releasesFullUntil = new(); // project → unix ms
     private const int MaxRemembered = 50_000;
+    private const int MaxRememberedLookups = 10_000;
 
     public SourceMapCache Cache => cache;
 
@@ -88,17 +91,23 @@ public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache
         var dist = Text(root["dist"]) ?? "";
         return FrameResolver.Resolve(root,
             request => Find(projectId, release, dist, request),
-            request => WhyNoMap(release, request));
+            request => WhyNoMap(release, dist, request));
     }
+
+    /// <summary>No upload's release or dist is longer than a release name may be, so a longer one is not looked up.</summary>
+    private static bool CanMatchUploads(string release, string dist) => release.Length <= ReleaseNames.MaxLength && dist.Length <= ReleaseNames.MaxLength;
 
     private FoundMap? Find(long projectId, string? release, string dist, MapRequest request)
     {
+        if (release is not null && !CanMatchUploads(release, dist)) (release, dist) = (null, "");
         var stamp = Stamp();
-        var key = (projectId, release, dist, request);
+        var path = ArtifactPaths.LookupPath(request.File);
+        var key = (projectId, release, dist, path, request.DebugId);
         if (!lookups.TryGetValue(key, out var known) || known.Stamp != stamp)
         {
-            if (lookups.Count > MaxRemembered) lookups.Clear();
-            known = (stamp, FindFile(projectId, release, dist, request));
+            // Misses are remembered too: an event naming scripts no one uploaded costs one query per script per 10 s.
+            if (lookups.Count > MaxRememberedLookups) lookups.Clear();
+            known = (stamp, FindFile(projectId, release, dist, path, request.DebugId));
             lookups[key] = known;
         }
         if (known.Found is not var (file, method)) return null;
@@ -106,17 +115,17 @@ public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache
         return map is null ? null : new FoundMap(map, file.Url, method);
     }
 
-    private (SourceFile, string)? FindFile(long projectId, string? release, string dist, MapRequest request)
+    private (SourceFile, string)? FindFile(long projectId, string? release, string dist, string lookupPath, string? debugId)
     {
-        if (request.DebugId is { } debugId && store.FindByDebugId(projectId, debugId).FirstOrDefault(f => f.Kind == SourceFile.SourceMapKind) is { } byId)
+        if (debugId is not null && store.FindByDebugId(projectId, debugId).FirstOrDefault(f => f.Kind == SourceFile.SourceMapKind) is { } byId)
             return (byId, "debug-id");
-        return FindInRelease(projectId, release, dist, request) is { } inRelease ? (inRelease, "release") : null;
+        return FindInRelease(projectId, release, dist, lookupPath) is { } inRelease ? (inRelease, "release") : null;
     }
 
-    private SourceFile? FindInRelease(long projectId, string? release, string dist, MapRequest request)
+    private SourceFile? FindInRelease(long projectId, string? release, string dist, string lookupPath)
     {
         if (release is null) return null;
-        var candidates = ArtifactPaths.Candidates(request.File);
+        var candidates = ArtifactPaths.Suffixes(lookupPath);
         var files = store.FindInRelease(projectId, release, dist, candidates.Concat(candidates.Select(c => c + ".map")).ToList());
         foreach (var candidate in candidates)
         {
@@ -144,13 +153,20 @@ public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache
         }
     }
 
-    private static string WhyNoMap(string? release, MapRequest request)
+    /// <summary>Why a frame has no map, in one short sentence: the event chooses the release and paths, so they are cut short.</summary>
+    private static string WhyNoMap(string? release, string dist, MapRequest request)
     {
         var byId = request.DebugId is { } id ? $"No source map with debug ID {id} was uploaded" : "The event gives no debug ID for this script";
         if (release is null) return byId + ", and the event has no release to look in.";
-        var tried = string.Join(", ", ArtifactPaths.Candidates(request.File).Select(c => c + ".map"));
-        return $"{byId}, and release '{release}' has no map for it (tried {tried}, and minified files there with a sourceMappingURL).";
+        if (!CanMatchUploads(release, dist)) return $"{byId}, and the event's release or dist is longer than {ReleaseNames.MaxLength} characters, which no upload can be.";
+        var path = ArtifactPaths.LookupPath(request.File);
+        if (path.Length == 0) return $"{byId}, and the script's path is empty or too long to look up.";
+        var tried = path.Count(c => c == '/') + 1;
+        var name = path[(path.LastIndexOf('/') + 1)..];
+        return $"{byId}, and release '{Shown(release)}' has no map for it (tried {tried} path{(tried == 1 ? "" : "s")} ending in {Shown(name)}.map, and minified files there with a sourceMappingURL).";
     }
+
+    private static string Shown(string text) => EventNormaliser.Truncate(text, 64);
 
     private bool HasFiles(long projectId)
     {
@@ -170,17 +186,25 @@ public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache
         ? Interlocked.Increment(ref stamps)
         : (store.Generation << 32) + Environment.TickCount64 / recheckMilliseconds;
 
-    /// <summary>Releases are created on first use by an event; the write runs beside ingest, once per release.</summary>
+    /// <summary>
+    /// Releases are created on first use by an event; the write runs beside ingest, once per release. Past the
+    /// project's hourly cap of new releases the event is stored all the same, and for a minute no new name of
+    /// that project is tried, so a flood of made-up names costs one write a minute.
+    /// </summary>
     private void RememberRelease(long projectId, string release)
     {
         if (release.Length is 0 or > ReleaseNames.MaxLength || knownReleases.ContainsKey((projectId, release))) return;
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (releasesFullUntil.TryGetValue(projectId, out var until) && now < until) return;
         if (knownReleases.Count > MaxRemembered) knownReleases.Clear();
         knownReleases[(projectId, release)] = 0;
-        store.EnsureReleaseAsync(projectId, release, time.GetUtcNow().ToUnixTimeMilliseconds()).ContinueWith(t =>
+        store.EnsureReleaseFromEventAsync(projectId, release, now).ContinueWith(t =>
         {
+            if (t.IsCompletedSuccessfully && t.Result) return;
             knownReleases.TryRemove((projectId, release), out _);
-            logger.LogWarning(t.Exception, "Release {Release} could not be recorded", release);
-        }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            if (t.IsCompletedSuccessfully) releasesFullUntil[projectId] = now + 60_000;
+            else logger.LogWarning(t.Exception, "Release {Release} could not be recorded", release);
+        }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
     private static bool HasUnresolvedFrames(JsonElement e) => HasUnresolvedFrames(e, "exception") || HasUnresolvedFrames(e, "threads");

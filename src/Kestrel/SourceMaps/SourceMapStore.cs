@@ -20,6 +20,9 @@ public sealed class SourceFileStoreException(string message) : Exception(message
 
 public sealed record ReleaseSummary(string Name, DateTime CreatedAt, DateTime? FinalizedAt, long Files);
 
+/// <summary>Files uploaded without a release that carry one debug ID (a script and its map, as <c>sentry-cli sourcemaps inject</c> pairs them).</summary>
+public sealed record DebugIdFiles(string? DebugId, IReadOnlyList<string> Files, DateTime UploadedAt);
+
 /// <summary>
 /// Maps and minified files on disk under <c>sourcemaps/&lt;project&gt;/&lt;release&gt;/&lt;file&gt;</c> and their index in
 /// kestrel.db. Files are written to temporary names first and renamed into place, then indexed in one write
@@ -126,14 +129,65 @@ public sealed class SourceMapStore(Database database, DatabaseWriter? writer, Ke
                 new { nowMs, projectId, release }, session.Transaction);
         }, cancellationToken);
 
-    public IReadOnlyList<ReleaseSummary> ListReleases(long projectId)
+    /// <summary>
+    /// Creates a release an event names, unless the project already got <c>releases.max_new_per_hour</c> new
+    /// releases in the last hour (0 = no limit): anyone with the public key can name releases.
+    /// </summary>
+    /// <returns>false when the release does not exist because the cap held it back</returns>
+    public Task<bool> EnsureReleaseFromEventAsync(long projectId, string release, long nowMs) =>
+        Writer.WriteAsync(session =>
+        {
+            var insert = session.Command("""
+                INSERT INTO releases (project_id, name, created_at)
+                SELECT $project, $name, $now
+                WHERE $max = 0 OR (SELECT count(*) FROM releases WHERE project_id = $project AND created_at > $now - 3600000) < $max
+                ON CONFLICT DO NOTHING
+                """, "$project", "$name", "$now", "$max");
+            insert.Parameters[0].Value = projectId;
+            insert.Parameters[1].Value = release;
+            insert.Parameters[2].Value = nowMs;
+            insert.Parameters[3].Value = options.ReleasesMaxNewPerHour;
+            if (insert.ExecuteNonQuery() == 1) return true;
+            return session.Connection.ExecuteScalar<long>("SELECT EXISTS (SELECT 1 FROM releases WHERE project_id = @projectId AND name = @release)",
+                new { projectId, release }, session.Transaction) == 1;
+        });
+
+    /// <summary>A page of the project's releases, newest first; <paramref name="cursor"/> continues after the previous page.</summary>
+    public (IReadOnlyList<ReleaseSummary> Releases, string? Next) ListReleases(long projectId, int limit, string? cursor = null)
+    {
+        var after = Kestrel.Issues.Cursor.Decode(cursor, 2);
+        using var connection = database.Open();
+        var rows = connection.Query<(long Id, string Name, long CreatedAt, long? FinalizedAt, long Files)>("""
+            SELECT r.id, r.name, r.created_at, r.finalized_at, (SELECT COUNT(*) FROM source_files f WHERE f.project_id = r.project_id AND f.release = r.name)
+            FROM releases r WHERE r.project_id = @projectId
+            """ + (after is null ? "" : " AND (r.created_at, r.id) < (@createdAt, @id)") + " ORDER BY r.created_at DESC, r.id DESC LIMIT @take",
+            new { projectId, createdAt = after?[0], id = after?[1], take = limit + 1 }).AsList();
+        var next = rows.Count > limit ? Kestrel.Issues.Cursor.Encode(rows[limit - 1].CreatedAt, rows[limit - 1].Id) : null;
+        return (rows.Take(limit).Select(r => new ReleaseSummary(r.Name, Time(r.CreatedAt), r.FinalizedAt is { } f ? Time(f) : null, r.Files)).ToList(), next);
+    }
+
+    /// <summary>
+    /// Files uploaded without a release (sentry-cli's debug-ID flow), grouped by debug ID, newest first:
+    /// at most <paramref name="limit"/> groups.
+    /// </summary>
+    public IReadOnlyList<DebugIdFiles> ListWithoutRelease(long projectId, int limit)
     {
         using var connection = database.Open();
-        return connection.Query<(string Name, long CreatedAt, long? FinalizedAt, long Files)>("""
-            SELECT r.name, r.created_at, r.finalized_at, (SELECT COUNT(*) FROM source_files f WHERE f.project_id = r.project_id AND f.release = r.name)
-            FROM releases r WHERE r.project_id = @projectId ORDER BY r.created_at DESC, r.id DESC
-            """, new { projectId })
-            .Select(r => new ReleaseSummary(r.Name, Time(r.CreatedAt), r.FinalizedAt is { } f ? Time(f) : null, r.Files)).ToList();
+        return connection.Query<SourceFile>(Select + " WHERE project_id = @projectId AND release IS NULL ORDER BY uploaded_at DESC, id DESC LIMIT @take",
+                new { projectId, take = limit * 4 })
+            .GroupBy(f => f.DebugId ?? "")
+            .Take(limit)
+            .Select(g => new DebugIdFiles(g.Key.Length == 0 ? null : g.Key, g.Select(f => f.UrlPath).Order(StringComparer.Ordinal).ToList(), Time(g.Max(f => f.UploadedAt))))
+            .ToList();
+    }
+
+    /// <summary>The files of several releases in one query, by release.</summary>
+    public ILookup<string, SourceFile> ListFiles(long projectId, IReadOnlyCollection<string> releases)
+    {
+        if (releases.Count == 0) return Array.Empty<SourceFile>().ToLookup(f => f.Release!);
+        using var connection = database.Open();
+        return connection.Query<SourceFile>(Select + " WHERE project_id = @projectId AND release IN @releases ORDER BY url_path, dist", new { projectId, releases })
+            .ToLookup(f => f.Release!);
     }
 
     public (string Name, long CreatedAt, long? FinalizedAt)? FindRelease(long projectId, string release)

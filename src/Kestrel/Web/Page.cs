@@ -52,8 +52,29 @@ public static class Page
     public static RazorComponentResult Message(int status, string title, string text, Shell? shell = null) =>
         Render<MessagePage>(new { Title = title, Text = text, Shell = shell }, status);
 
-    /// <summary>Only a path on this site: <c>//host</c> and <c>/\host</c> would leave it (an open redirect).</summary>
+    /// <summary>
+    /// Only a path on this site: <c>//host</c> and <c>/\host</c> would leave it (an open redirect). Characters a
+    /// <c>Location</c> header cannot carry (spaces, non-ASCII) come back percent-encoded as UTF-8; a path that
+    /// is not valid Unicode gives the fallback.
+    /// </summary>
     public static string LocalPathOr(string? candidate, string fallback) =>
         candidate is { Length: > 0 and < 2000 } && candidate[0] == '/' && !candidate.StartsWith("//", StringComparison.Ordinal)
-            && !candidate.Contains('\\') && !candidate.Any(char.IsControl) ? candidate : fallback;
+            && !candidate.Contains('\\') && !candidate.Any(char.IsControl) && HeaderSafe(candidate) is { } safe ? safe : fallback;
+
+    private static string? HeaderSafe(string path)
+    {
+        if (path.All(c => c is > ' ' and <= '~')) return path;
+        var text = new System.Text.StringBuilder(path.Length + 16);
+        Span<byte> utf8 = stackalloc byte[4];
+        for (var i = 0; i < path.Length; i++)
+        {
+            var c = path[i];
+            if (c is > ' ' and <= '~') { text.Append(c); continue; }
+            if (!System.Text.Rune.TryGetRuneAt(path, i, out var rune)) return null; // half a surrogate pair
+            var length = rune.EncodeToUtf8(utf8);
+            foreach (var b in utf8[..length]) text.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            i += rune.Utf16SequenceLength - 1;
+        }
+        return text.ToString();
+    }
 }

@@ -17,7 +17,7 @@ public sealed class SentryCliTests
     {
         using var build = new TempDirectory();
         var bundle = await NodeTools.BuildAppAsync(build.Path);
-        await using var server = await KestrelServer.StartAsync();
+        await using var server = await KestrelServer.StartAsync(new Dictionary<string, string> { ["KESTREL_ADMIN_PASSWORD"] = WebUi.Password });
         var project = await server.CreateProjectAsync();
         var dist = Path.GetDirectoryName(bundle)!;
 
@@ -29,6 +29,20 @@ public sealed class SentryCliTests
         var debugId = JsonDocument.Parse(await File.ReadAllTextAsync(bundle + ".map")).RootElement.GetProperty("debugId").GetString()!;
         // No release: the map is kept under the reserved directory, by debug ID.
         Assert.True(File.Exists(Path.Combine(server.DataDirectory, "sourcemaps", project.Slug, "~none", debugId, "app.min.js.map")));
+
+        // It belongs to no release, yet the releases API and page show it, by debug ID.
+        var releases = await project.GetJsonAsync("/api/releases");
+        Assert.Empty(releases.GetProperty("releases").EnumerateArray());
+        var listed = Assert.Single(releases.GetProperty("withoutRelease").EnumerateArray());
+        Assert.Equal(debugId, listed.GetProperty("debugId").GetString());
+        Assert.Contains("app.min.js.map", listed.GetProperty("files").EnumerateArray().Select(f => f.GetString()));
+        using (var admin = await AdminHttp.SignInAsync(server))
+        {
+            var page = await admin.Client.GetStringAsync($"/projects/{project.Slug}/releases");
+            Assert.Contains("Uploaded without a release", page);
+            Assert.Contains(debugId, page);
+            Assert.DoesNotContain("No releases yet", page);
+        }
 
         var reported = await NodeTools.ReportEventAsync(bundle, release: "");
         Assert.Contains(debugId, reported);

@@ -33,6 +33,12 @@ public sealed class WebUnitTests
     [InlineData("/ok\r\nSet-Cookie: x=1", "/projects")]
     [InlineData("", "/projects")]
     [InlineData(null, "/projects")]
+    [InlineData("/é?q=ü ü", "/%C3%A9?q=%C3%BC%20%C3%BC")]                 // a Location header is ASCII only
+    [InlineData("/😀", "/%F0%9F%98%80")]
     public void Only_local_paths_are_followed_after_sign_in_or_a_change(string? next, string expected) =>
         Assert.Equal(expected, Page.LocalPathOr(next, "/projects"));
+
+    [Fact]
+    public void A_next_path_that_is_not_valid_unicode_is_not_followed() =>
+        Assert.Equal("/projects", Page.LocalPathOr("/a" + '\ud800', "/projects"));
 }
