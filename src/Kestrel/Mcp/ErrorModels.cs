@@ -7,10 +7,11 @@ namespace Kestrel.Mcp;
 // descriptions here are what an agent reads about each field.
 
 [Description("One issue of the list.")]
-public sealed record ErrorSummary(long Id, string Title, string Type, string Status, long EventCount, DateTime LastSeen, string Culprit, string Level)
+public sealed record ErrorSummary(long Id, string Title, string Type, string Status, long EventCount, DateTime LastSeen, string? Culprit, string Level)
 {
+    // An issue without a culprit gets none rather than "": fields without a value are left out.
     public static ErrorSummary From(IssueView issue) =>
-        new(issue.Id, issue.Title, issue.Type, issue.Status, issue.EventCount, issue.LastSeen, issue.Culprit, issue.Level);
+        new(issue.Id, issue.Title, issue.Type, issue.Status, issue.EventCount, issue.LastSeen, issue.Culprit.Length == 0 ? null : issue.Culprit, issue.Level);
 }
 
 public sealed record ErrorList(
