@@ -11,7 +11,7 @@ namespace Kestrel.Tests.Docs;
 /// published binary as `kestrel` on a PATH without dotnet. Only the server's address stands in for
 /// localhost:8080, and the data directory for /var/lib/kestrel.
 /// </summary>
-public sealed partial class DocCommandTests
+public sealed partial class DocCommandTests(FreshClone clone) : IClassFixture<FreshClone>
 {
     private static string Readme => Path.Combine(SentryClients.RepositoryRoot, "README.md");
     private static string Doc(string name) => Path.Combine(SentryClients.RepositoryRoot, "docs", name);
@@ -19,7 +19,6 @@ public sealed partial class DocCommandTests
     [Fact]
     public async Task Dotnet_run_from_the_root_keeps_its_data_in_the_root_and_out_of_git()
     {
-        var clone = await FreshClone.Get();
         Assert.True(clone.ProjectCreate.ExitCode == 0, clone.ProjectCreate.Stderr);
         Assert.True(File.Exists(Path.Combine(clone.Root, "data", "kestrel.db")), "no ./data/kestrel.db in the folder dotnet run was typed in");
         Assert.False(Directory.Exists(Path.Combine(clone.Root, "src", "Kestrel", "data")));
@@ -35,7 +34,6 @@ public sealed partial class DocCommandTests
     [Fact]
     public async Task Publish_makes_one_file_that_runs_without_dotnet()
     {
-        var clone = await FreshClone.Get();
         Assert.Equal(["kestrel"], Directory.GetFileSystemEntries(clone.PublishDirectory).Select(Path.GetFileName));
         using var home = new TempDirectory();
         var info = new ProcessStartInfo(clone.Binary, ["version"]) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -53,7 +51,6 @@ public sealed partial class DocCommandTests
     [Fact]
     public async Task The_quick_start_runs_as_written()
     {
-        var clone = await FreshClone.Get();
         using var work = new TempDirectory();
         await using var server = await KestrelServer.StartAsync(dataDirectory: Path.Combine(work.Path, "data"), binary: clone.Binary);
         var shell = new DocShell(work.Path, clone.Binary, server.Address);
@@ -77,7 +74,6 @@ public sealed partial class DocCommandTests
     [Fact]
     public async Task The_source_map_uploads_run_as_written_sentry_cli_included()
     {
-        var clone = await FreshClone.Get();
         using var work = new TempDirectory();
         var data = Path.Combine(work.Path, "data");
         await using var server = await KestrelServer.StartAsync(dataDirectory: data, binary: clone.Binary);
@@ -99,7 +95,6 @@ public sealed partial class DocCommandTests
     [Fact]
     public async Task The_piped_stdio_mcp_example_answers_every_request_in_order()
     {
-        var clone = await FreshClone.Get();
         using var work = new TempDirectory();
         var shell = new DocShell(work.Path, clone.Binary, null) { DataDirectory = Path.Combine(work.Path, "var-lib-kestrel") };
         Directory.CreateDirectory(shell.DataDirectory);
@@ -114,7 +109,6 @@ public sealed partial class DocCommandTests
     [Fact]
     public async Task Settings_in_kestrel_toml_reach_every_command_as_running_it_for_real_shows()
     {
-        var clone = await FreshClone.Get();
         using var work = new TempDirectory();
         var shell = new DocShell(work.Path, clone.Binary, null) { DataDirectory = Path.Combine(work.Path, "var-lib-kestrel") };
         var commands = ShellBlocks.Commands(Readme, "## Running it for real");
@@ -131,7 +125,6 @@ public sealed partial class DocCommandTests
     [Fact]
     public async Task A_bad_setting_gets_the_sentence_configuration_md_shows()
     {
-        var clone = await FreshClone.Get();
         using var work = new TempDirectory();
         var shown = File.ReadAllText(Doc("configuration.md"));
         var sentence = SentenceBlock().Match(shown).Groups[1].Value;

@@ -6,16 +6,12 @@ namespace Kestrel.Tests.Support;
 /// A fresh clone of this repository (its working tree, committed into a new git repository under /tmp) in which
 /// the README's first two commands were run once per test run, as a new user runs them: <c>dotnet run --project
 /// src/Kestrel -- project create</c> from the root, then <c>dotnet publish src/Kestrel -c Release -o DIR</c>.
-/// Tests share it through <see cref="Get"/>: publishing takes a minute.
+/// A class fixture: made once for the class that uses it (publishing takes minutes), deleted after its last test.
 /// </summary>
-public sealed class FreshClone
+public sealed class FreshClone : IAsyncLifetime
 {
-    private static readonly Lazy<Task<FreshClone>> Shared = new(() => CreateAsync());
-
-    private FreshClone(string root) => Root = root;
-
-    /// <summary>The clone's root; deleted when the test process exits.</summary>
-    public string Root { get; }
+    /// <summary>The clone's root.</summary>
+    public string Root { get; } = Directory.CreateTempSubdirectory("kestrel-clone-").FullName;
     public string PublishDirectory => Path.Combine(Root, "published");
     /// <summary>The published binary, <c>DIR/kestrel</c>.</summary>
     public string Binary => Path.Combine(PublishDirectory, "kestrel");
@@ -24,13 +20,15 @@ public sealed class FreshClone
     /// <summary><c>git status --porcelain --ignored=no</c> right after that run.</summary>
     public string GitStatusAfterRun { get; private set; } = "";
 
-    public static Task<FreshClone> Get() => Shared.Value;
-
-    private static async Task<FreshClone> CreateAsync()
+    public Task DisposeAsync()
     {
-        var root = Directory.CreateTempSubdirectory("kestrel-clone-").FullName;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(root, recursive: true); } catch (IOException) { } };
-        var clone = new FreshClone(root);
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        return Task.CompletedTask;
+    }
+
+    public async Task InitializeAsync()
+    {
+        var root = Root;
         var source = SentryClients.RepositoryRoot;
         // Tracked files plus new ones not yet committed (git's own view of "the working tree", without ignored files).
         var files = (await Tool.RunOkAsync("git", "-C", source, "ls-files", "--cached", "--others", "--exclude-standard", "-z")).Stdout
@@ -45,11 +43,10 @@ public sealed class FreshClone
         await Tool.RunOkAsync("git", "-C", root, "add", "-A");
         await Tool.RunOkAsync("git", "-C", root, "-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-q", "-m", "clone");
 
-        clone.ProjectCreate = await clone.RunAsync("dotnet", "run", "--project", "src/Kestrel", "--", "project", "create", "My App");
-        clone.GitStatusAfterRun = (await Tool.RunOkAsync("git", "-C", root, "status", "--porcelain")).Stdout;
-        var publish = await clone.RunAsync("dotnet", "publish", "src/Kestrel", "-c", "Release", "-o", clone.PublishDirectory);
+        ProjectCreate = await RunAsync("dotnet", "run", "--project", "src/Kestrel", "--", "project", "create", "My App");
+        GitStatusAfterRun = (await Tool.RunOkAsync("git", "-C", root, "status", "--porcelain")).Stdout;
+        var publish = await RunAsync("dotnet", "publish", "src/Kestrel", "-c", "Release", "-o", PublishDirectory);
         Assert.True(publish.ExitCode == 0, "dotnet publish failed:\n" + publish.Stdout + publish.Stderr);
-        return clone;
     }
 
     /// <summary>Runs a program in the clone's root with no KESTREL_* variables from the test's environment.</summary>
