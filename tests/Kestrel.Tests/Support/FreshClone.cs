@@ -32,7 +32,7 @@ public sealed class FreshClone : IAsyncLifetime
         var source = SentryClients.RepositoryRoot;
         // Tracked files plus new ones not yet committed (git's own view of "the working tree", without ignored files).
         var files = (await Tool.RunOkAsync("git", "-C", source, "ls-files", "--cached", "--others", "--exclude-standard", "-z")).Stdout
-            .Split('\0', StringSplitOptions.RemoveEmptyEntries);
+            .Split('\0', StringSplitOptions.RemoveEmptyEntries).Distinct(); // a file mid-merge is listed once per stage
         foreach (var file in files.Where(f => File.Exists(Path.Combine(source, f))))
         {
             var target = Path.Combine(root, file);
