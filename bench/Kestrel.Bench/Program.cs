@@ -3,6 +3,7 @@ global using Metrics = System.Collections.Generic.OrderedDictionary<string, doub
 using Kestrel.Bench;
 
 if (args is ["ceiling-server", ..]) return await CeilingServer.RunAsync();
+if (args is ["startup", .. var published]) return await StartupBench.RunAsync(published);
 if (BenchOptions.Parse(args) is not { } options) return 2;
 
 var serverDirectory = options.ServerDirectory ?? await BenchRunner.PublishServerAsync();

@@ -10,7 +10,7 @@ return command.Verb switch
     "backup" => BackupCommand.Run(command),
     "restore" => RestoreCommand.Run(command),
     "verify" => VerifyCommand.Run(command),
-    "version" => VersionCommand.Run(),
+    "version" => VersionCommand.Run(command),
     "help" or "--help" or "-h" => CommandLine.Usage(Console.Out, 0),
     _ => CommandLine.Fail($"Unknown command '{command.Verb}'. Run 'kestrel help' for the list."),
 };

@@ -26,10 +26,16 @@ public static class CommandLine
         return new ParsedCommand(verb, words.Skip(1).ToList(), config, json);
     }
 
-    /// <summary>Loads settings; a bad one ends the command with its one-line message.</summary>
+    /// <summary>
+    /// Loads settings; a bad one ends the command with its one-line message. An unknown KESTREL_* variable
+    /// (a misspelt setting, most likely) gets a warning on stderr and is otherwise ignored.
+    /// </summary>
     public static KestrelOptions? LoadOptions(ParsedCommand command)
     {
-        try { return SettingsLoader.Load(command.ConfigPath, Environment.GetEnvironmentVariables()); }
+        var environment = Environment.GetEnvironmentVariables();
+        foreach (var (name, suggestion) in SettingsLoader.UnknownVariables(environment))
+            Console.Error.WriteLine($"kestrel: warning: {name} is not a Kestrel setting and is ignored." + (suggestion is null ? "" : $" Did you mean {suggestion}?"));
+        try { return SettingsLoader.Load(command.ConfigPath, environment); }
         catch (ConfigurationException e) { Fail(e.Message); return null; }
     }
 

@@ -45,6 +45,7 @@ public static class McpCommand
         }
         catch (SqliteException e) { return CommandLine.Fail($"The database {database.Path} cannot be used: {e.Message}"); }
 
+        var gate = new StdioRequestGate(Console.OpenStandardInput(), new BufferedStream(Console.OpenStandardOutput()));
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
         builder.Services
@@ -54,7 +55,8 @@ public static class McpCommand
             .AddSingleton(new ActivityStore(database, writer: null))
             .AddSingleton(s => SourceMapResolver.ForReading(database, options, s.GetRequiredService<ILoggerFactory>()))
             .AddMcpTools()
-            .WithStdioServerTransport()
+            // Not WithStdioServerTransport: through the gate, requests piped in are answered whole and in order.
+            .WithStreamServerTransport(gate.Input, gate.Output)
             // The token is looked up again for every message, so rotating it cuts off a running agent too.
             .WithMessageFilters(filters => filters.AddIncomingFilter(next => (context, cancellationToken) =>
             {

@@ -10,6 +10,7 @@ using Kestrel.Tags;
 using Kestrel.Web;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using System.Runtime.InteropServices;
 
 namespace Kestrel.Cli;
 
@@ -24,6 +25,11 @@ public static class ServeCommand
         catch (ConfigurationException e) { return CommandLine.Fail(e.Message); }
         catch (Microsoft.Data.Sqlite.SqliteException e) { return CommandLine.Fail($"The database {options.DatabasePath} cannot be opened: {e.Message}"); }
 
+        // Only noted: the host's own handlers still turn these signals into a graceful stop.
+        var signal = "a stop request";
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => signal = "SIGTERM");
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => signal = "SIGINT");
+
         try { await app.StartAsync(); }
         catch (IOException e) { return CommandLine.Fail($"Cannot listen on {options.Listen}: {e.Message}"); }
 
@@ -31,7 +37,32 @@ public static class ServeCommand
         app.Logger.LogInformation("Kestrel {Version} listening on {Address} with data in {Data}",
             AppInfo.Version, string.Join(", ", addresses), Path.GetFullPath(options.DataDirectory));
         await app.WaitForShutdownAsync();
+        LogStop(app, signal);
+        await app.DisposeAsync(); // flushes the console logger, which writes from a queue of its own
         return 0;
+    }
+
+    /// <summary>
+    /// One line when the server has stopped: what the writer committed and refused, and the write-ahead log copied
+    /// into kestrel.db, so that the database file alone is complete (a copy of it or a backup needs no -wal file).
+    /// </summary>
+    private static void LogStop(WebApplication app, string signal)
+    {
+        var writer = app.Services.GetRequiredService<DatabaseWriter>();
+        string log;
+        try
+        {
+            using var connection = app.Services.GetRequiredService<Database>().Open();
+            using var checkpoint = connection.CreateCommand();
+            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            using var result = checkpoint.ExecuteReader();
+            log = result.Read() && result.GetInt64(0) == 0
+                ? $"its write-ahead log ({result.GetInt64(2)} pages) copied into kestrel.db"
+                : "its write-ahead log left in place (the database was busy)";
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e) { log = $"its write-ahead log left in place ({e.Message})"; }
+        app.Logger.LogInformation("Kestrel stopped on {Signal}: {Committed} writes committed since start, {Refused} refused while stopping, {Log}",
+            signal, Interlocked.Read(ref writer.CommittedJobs), writer.RefusedAtStop, log);
     }
 
     public static WebApplication Build(KestrelOptions options)

@@ -10,6 +10,7 @@ public static class VerifyCommand
     public static int Run(ParsedCommand command)
     {
         if (command.Words is not [var archive]) return CommandLine.Fail("Name the archive to check: kestrel verify FILE.tar.gz.");
+        if (CommandLine.LoadOptions(command) is null) return 2; // it uses no setting, but a bad one is reported by every command
         try
         {
             var verification = SnapshotVerifier.VerifyOnly(archive);

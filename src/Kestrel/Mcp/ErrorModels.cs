@@ -7,11 +7,12 @@ namespace Kestrel.Mcp;
 // descriptions here are what an agent reads about each field.
 
 [Description("One issue of the list.")]
-public sealed record ErrorSummary(long Id, string Title, string Type, string Status, long EventCount, DateTime LastSeen, string Culprit, string Level,
+public sealed record ErrorSummary(long Id, string Title, string Type, string Status, long EventCount, DateTime LastSeen, string? Culprit, string Level,
     [property: Description("Distinct users (user tag values) whose events are in this issue.")] long UsersAffected)
 {
+    // An issue without a culprit gets none rather than "": fields without a value are left out.
     public static ErrorSummary From(IssueView issue) =>
-        new(issue.Id, issue.Title, issue.Type, issue.Status, issue.EventCount, issue.LastSeen, issue.Culprit, issue.Level, issue.UsersAffected);
+        new(issue.Id, issue.Title, issue.Type, issue.Status, issue.EventCount, issue.LastSeen, issue.Culprit.Length == 0 ? null : issue.Culprit, issue.Level, issue.UsersAffected);
 }
 
 public sealed record ErrorList(

@@ -17,7 +17,7 @@ public static class ErrorText
         if (list.Issues.Count == 0) text.Append(status is null ? "No issues." : $"No {status} issues.").Append('\n');
         foreach (var issue in list.Issues)
             text.Append('#').Append(issue.Id).Append(' ').Append(issue.Status).Append(' ').Append(issue.Level).Append(' ')
-                .Append(Clean(issue.Title)).Append(issue.Culprit.Length == 0 ? "" : " | " + Clean(issue.Culprit)).Append(" | ")
+                .Append(Clean(issue.Title)).Append(issue.Culprit is null ? "" : " | " + Clean(issue.Culprit)).Append(" | ")
                 .Append(issue.EventCount).Append(issue.EventCount == 1 ? " event" : " events")
                 .Append(issue.UsersAffected == 0 ? "" : issue.UsersAffected == 1 ? " | 1 user" : $" | {issue.UsersAffected} users").Append(" | last seen ").Append(Time(issue.LastSeen)).Append('\n');
         if (list.NextCursor is not null) text.Append("More issues: call list_errors again with cursor \"").Append(list.NextCursor).Append("\".\n");

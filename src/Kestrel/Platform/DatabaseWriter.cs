@@ -44,6 +44,8 @@ public sealed class DatabaseWriter : BackgroundService
     public long CommittedBatches;
     public long CommittedJobs;
     public long RetriedBatches;
+    /// <summary>Jobs still queued when the server stopped, failed rather than left hanging (the stop log line says how many).</summary>
+    public int RefusedAtStop { get; private set; }
 
     /// <summary>Runs <paramref name="work"/> on the writer; the task ends after its transaction commits.</summary>
     public async Task<T> WriteAsync<T>(Func<WriterSession, T> work, CancellationToken cancellationToken = default)
@@ -136,6 +138,7 @@ public sealed class DatabaseWriter : BackgroundService
             {
                 Release(job);
                 job.Fail(new ServerStoppingException());
+                RefusedAtStop++;
             }
         }
     }

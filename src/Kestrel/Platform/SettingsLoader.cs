@@ -41,6 +41,38 @@ public static class SettingsLoader
 
     public static IEnumerable<(string FileKey, string EnvVar)> Names => Settings.Select(s => (s.FileKey, s.EnvVar));
 
+    /// <summary>KESTREL_* variables that are not settings but are read by a command (<c>kestrel mcp</c>'s token).</summary>
+    private static readonly string[] OtherVariables = ["KESTREL_TOKEN"];
+
+    /// <summary>
+    /// The KESTREL_* variables in <paramref name="environment"/> that nothing reads, each with the known name it is
+    /// closest to (a likely typo), if any. Known names come from the settings table, so a new setting is known at once.
+    /// </summary>
+    public static IEnumerable<(string Name, string? Suggestion)> UnknownVariables(IDictionary environment)
+    {
+        var known = Settings.Select(s => s.EnvVar).Concat(OtherVariables).ToList();
+        foreach (var name in environment.Keys.OfType<string>().Where(k => k.StartsWith("KESTREL_", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            if (known.Contains(name)) continue;
+            var closest = known.MinBy(k => EditDistance(k, name))!;
+            yield return (name, EditDistance(closest, name) <= 3 ? closest : null);
+        }
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            previous = current;
+        }
+        return previous[b.Length];
+    }
+
     /// <param name="configPath">from --config; null means $KESTREL_DATA/kestrel.toml if it exists.</param>
     public static KestrelOptions Load(string? configPath, IDictionary environment)
     {

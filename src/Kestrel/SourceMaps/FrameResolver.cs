@@ -101,23 +101,23 @@ public static class FrameResolver
 
     /// <summary>
     /// The name the caller's call site gives this function (the token there is the callee's name), else the
-    /// declaration enclosing the position in the original source, else the name mapped at the position itself.
+    /// declaration enclosing the position in the original source, else <c>&lt;anonymous&gt;</c>. Never the name
+    /// mapped at the position itself: that is what the frame calls (or throws), not the frame's own name.
     /// </summary>
-    private static string? FunctionName(OriginalPosition position, OriginalPosition? caller)
+    private static string FunctionName(OriginalPosition position, OriginalPosition? caller)
     {
         if (caller?.Name is { Length: > 0 } called) return called;
-        if (position.Map.ScopeName(position.Source, position.Line, position.Column) is { } scope) return scope;
-        return position.Name;
+        return position.Map.ScopeName(position.Source, position.Line, position.Column) ?? "<anonymous>";
     }
 
-    private static void Apply(JsonObject frame, OriginalPosition position, string? function)
+    private static void Apply(JsonObject frame, OriginalPosition position, string function)
     {
         var source = position.SourceName!;
         frame["abs_path"] = source;
         frame["filename"] = ReadableSource(source);
         frame["lineno"] = position.Line + 1;
         frame["colno"] = position.Column + 1;
-        if (function is not null) frame["function"] = function;
+        frame["function"] = function;
         var inNodeModules = source.Contains("/node_modules/", StringComparison.Ordinal) || source.StartsWith("node_modules/", StringComparison.Ordinal);
         if (position.Ignored || inNodeModules) frame["in_app"] = false;
         else if (frame["in_app"] is null) frame["in_app"] = true;

@@ -24,6 +24,9 @@ public sealed partial class ContainerImageTests
         Assert.Matches(@"(?m)^HEALTHCHECK .*http://127\.0\.0\.1:8080/healthz", dockerfile);
         Assert.Matches(@"(?m)^ENTRYPOINT \[""/kestrel""\]$", dockerfile);
         Assert.Matches(@"(?m)^RUN dotnet publish src/Kestrel -c Release -o /app\b", dockerfile);
+        // The published binary is self-contained: the final image has no .NET runtime layer.
+        Assert.Matches(@"(?m)^FROM mcr\.microsoft\.com/dotnet/runtime-deps:10\.0$", dockerfile);
+        Assert.DoesNotContain("dotnet/aspnet", dockerfile);
     }
 
     [Fact]

@@ -75,6 +75,40 @@ public sealed class CommandLineTests
         Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
+    [Theory]
+    [InlineData("version")]
+    [InlineData("project", "list")]
+    [InlineData("backup", "snap.tar.gz")]
+    [InlineData("verify", "snap.tar.gz")]
+    [InlineData("restore", "snap.tar.gz")]
+    [InlineData("mcp")]
+    public async Task Every_command_refuses_a_bad_setting_with_the_documented_sentence(params string[] args)
+    {
+        using var data = new TempDirectory();
+        var environment = new Dictionary<string, string>
+        {
+            ["KESTREL_RETENTION_DAYS"] = "ninety",
+            ["KESTREL_TOKEN"] = "kst_" + new string('a', 43), // well formed, so mcp gets as far as the settings
+        };
+        var result = await KestrelProcess.RunAsync(data.Path, environment, args);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("kestrel: Setting KESTREL_RETENTION_DAYS must be a whole number from 1 to 36500, not 'ninety'.", result.Stderr.Trim());
+        Assert.Equal("", result.Stdout);
+    }
+
+    [Fact]
+    public async Task An_unknown_KESTREL_variable_gets_a_warning_naming_the_likely_setting()
+    {
+        using var data = new TempDirectory();
+        var environment = new Dictionary<string, string> { ["KESTREL_RETENTON_DAYS"] = "30", ["KESTREL_TOKEN"] = "not read here", ["KESTREL_ZZZ"] = "1" };
+        var result = await KestrelProcess.RunAsync(data.Path, environment, "project", "list");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(
+            ["kestrel: warning: KESTREL_RETENTON_DAYS is not a Kestrel setting and is ignored. Did you mean KESTREL_RETENTION_DAYS?",
+             "kestrel: warning: KESTREL_ZZZ is not a Kestrel setting and is ignored."],
+            result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
     [Fact]
     public async Task A_bad_value_in_kestrel_toml_is_named_by_its_key()
     {

@@ -16,6 +16,14 @@ public sealed class SettingsLoaderTests
     }
 
     [Fact]
+    public void Every_setting_and_the_mcp_token_are_known_variables()
+    {
+        var environment = new Hashtable { ["KESTREL_TOKEN"] = "x", ["KESTREL_LISTN"] = "x", ["PATH"] = "/bin" };
+        foreach (var (_, variable) in SettingsLoader.Names) environment[variable] = "x";
+        Assert.Equal([("KESTREL_LISTN", (string?)"KESTREL_LISTEN")], SettingsLoader.UnknownVariables(environment));
+    }
+
+    [Fact]
     public void Defaults_apply_when_nothing_is_set()
     {
         var options = Load(null);

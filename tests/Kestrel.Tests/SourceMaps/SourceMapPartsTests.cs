@@ -159,6 +159,25 @@ public sealed class SourceMapPartsTests
     }
 
     [Fact]
+    public void An_outermost_anonymous_function_is_not_named_after_what_it_calls()
+    {
+        // Same mappings as above: generated column 0 -> line 2, column 3 (the call of submitOrder); column 10 -> line 5.
+        var map = SourceMap.Parse(Encoding.UTF8.GetBytes("""
+            {"version":3,"sources":["src/app.js"],"names":["submitOrder"],
+             "sourcesContent":["setTimeout(() => {\n  submitOrder();\n}, 0);\nfunction submitOrder() {\n  throw new Error('x');\n}\n"],
+             "mappings":"AACEA,UAGF"}
+            """));
+        var root = JsonNode.Parse("""
+            {"platform":"node","exception":{"values":[{"type":"Error","stacktrace":{"frames":[
+              {"filename":"/srv/dist/app.js","lineno":1,"colno":1,"function":"Timeout._onTimeout"},
+              {"filename":"/srv/dist/app.js","lineno":1,"colno":11,"function":"b"}]}}]}}
+            """)!.AsObject();
+        Assert.True(FrameResolver.Resolve(root, _ => new FoundMap(map, "~/dist/app.js.map", "release"), _ => "none"));
+        var frames = root["exception"]!["values"]![0]!["stacktrace"]!["frames"]!.AsArray();
+        Assert.Equal(["<anonymous>", "submitOrder"], frames.Select(f => f!["function"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public void Thread_stack_traces_are_resolved_too()
     {
         var map = SourceMap.Parse("""{"version":3,"sources":["src/a.js"],"names":[],"mappings":"AAAA"}"""u8.ToArray());

@@ -16,9 +16,13 @@ public static class KestrelProcess
         }
     }
 
-    public static ProcessStartInfo StartInfo(string dataDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static ProcessStartInfo StartInfo(string dataDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        StartInfo(null, dataDirectory, environment, args);
+
+    /// <param name="binary">a published kestrel to run instead of the build's kestrel.dll; it gets a PATH without dotnet</param>
+    public static ProcessStartInfo StartInfo(string? binary, string dataDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(binary ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -26,7 +30,12 @@ public static class KestrelProcess
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        info.ArgumentList.Add(Dll);
+        if (binary is null) info.ArgumentList.Add(Dll);
+        else
+        {
+            info.Environment["PATH"] = "/nonexistent";
+            info.Environment.Remove("DOTNET_ROOT");
+        }
         foreach (var arg in args) info.ArgumentList.Add(arg);
         // Start from a clean slate: nothing from the developer's shell leaks into a test.
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("KESTREL_", StringComparison.Ordinal)).ToList())

@@ -34,11 +34,12 @@ public sealed partial class KestrelServer : IAsyncDisposable
     public string Log { get { lock (log) return log.ToString(); } }
 
     /// <param name="dataDirectory">an existing directory to reuse (restarts); null makes a temp one owned by this server</param>
-    public static async Task<KestrelServer> StartAsync(IReadOnlyDictionary<string, string>? environment = null, string? dataDirectory = null)
+    /// <param name="binary">a published kestrel to run instead of the build's kestrel.dll</param>
+    public static async Task<KestrelServer> StartAsync(IReadOnlyDictionary<string, string>? environment = null, string? dataDirectory = null, string? binary = null)
     {
         var owned = dataDirectory is null ? new TempDirectory() : null;
         var directory = dataDirectory ?? owned!.Path;
-        var process = new Process { StartInfo = KestrelProcess.StartInfo(directory, environment, "serve"), EnableRaisingEvents = true };
+        var process = new Process { StartInfo = KestrelProcess.StartInfo(binary, directory, environment, "serve"), EnableRaisingEvents = true };
         var log = new StringBuilder();
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnLine(string? line)
@@ -70,6 +71,15 @@ public sealed partial class KestrelServer : IAsyncDisposable
         var json = result.Json;
         return new TestProject(json.GetProperty("id").GetInt64(), json.GetProperty("slug").GetString()!,
             json.GetProperty("token").GetString()!, json.GetProperty("public_key").GetString()!, this);
+    }
+
+    /// <summary>Sends <paramref name="signal"/> (TERM, INT) as systemd or Ctrl-C would, and waits for the graceful exit.</summary>
+    public async Task<int> SignalAndWaitAsync(string signal)
+    {
+        await Tool.RunOkAsync("kill", "-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return process.ExitCode;
     }
 
     /// <summary>SIGKILL: no shutdown code runs, like a crash or power cut of the process.</summary>

@@ -101,7 +101,7 @@ public sealed class IssuePagesTests(BrowserFixture browser)
         await ui.Page.GetByLabel("Commit SHA").FillAsync("9f8E7d6c5b");
         await ui.Page.GetByLabel("Note").FillAsync("guard against empty carts");
         await ui.Page.GetByRole(AriaRole.Button, new() { Name = "Resolve" }).ClickAsync();
-        await Assertions.Expect(ui.Page.Locator(".resolution")).ToContainTextAsync("in commit 9f8e7d6c5b");
+        await Assertions.Expect(ui.Page.Locator(".resolution")).ToContainTextAsync("Resolved just now in commit 9f8e7d6c5b");
         await Assertions.Expect(ui.Page.Locator(".resolution")).ToContainTextAsync("guard against empty carts");
         await ui.ScreenshotAsync("issue-resolved");
 

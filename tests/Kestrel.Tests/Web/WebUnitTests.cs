@@ -6,6 +6,15 @@ namespace Kestrel.Tests.Web;
 public sealed class WebUnitTests
 {
     [Fact]
+    public void An_empty_context_gets_no_heading()
+    {
+        // @sentry/node sends "cloud_resource": {} on a machine outside any cloud.
+        var root = System.Text.Json.JsonDocument.Parse("""{"contexts":{"cloud_resource":{},"os":{"name":"Linux"},"app":null}}""").RootElement;
+        var display = Kestrel.Issues.Pages.EventDisplay.From(root);
+        Assert.Equal(["os"], display.Contexts.Select(c => c.Name));
+    }
+
+    [Fact]
     public void The_login_throttle_refuses_a_client_for_the_rest_of_the_minute_after_five_failures()
     {
         var clock = new ManualClock();

@@ -21,7 +21,7 @@ public sealed record EventDisplay(
     {
         var logentry = root.TryGetProperty("logentry", out var l) ? l : default;
         var contexts = root.TryGetProperty("contexts", out var c) && c.ValueKind == JsonValueKind.Object
-            ? c.EnumerateObject().Select(p => (p.Name, JsonText.Pairs(p.Value))).ToList() : [];
+            ? c.EnumerateObject().Select(p => (p.Name, JsonText.Pairs(p.Value))).Where(p => p.Item2.Count > 0).ToList() : []; // no heading over nothing ({} from Node)
         var sdk = root.TryGetProperty("sdk", out var s) ? string.Join(' ', new[] { JsonText.String(s, "name"), JsonText.String(s, "version") }.OfType<string>()) : null;
         return new EventDisplay(
             JsonText.String(logentry, "formatted") ?? JsonText.String(logentry, "message"),
