@@ -1,3 +1,4 @@
+using Kestrel.Alerts;
 using Kestrel.Health;
 using Kestrel.Ingest;
 using Kestrel.Issues;
@@ -78,7 +79,8 @@ public static class ServeCommand
             .AddIssues()
             .AddMcpHttp()
             .AddWebUi()
-            .AddSourceMaps();
+            .AddSourceMaps()
+            .AddAlerts();
 
         var app = builder.Build();
         app.Services.GetRequiredService<Secrets>(); // generate and log the admin password at start, not on first use
@@ -92,6 +94,7 @@ public static class ServeCommand
         app.MapMcpHttp();
         app.MapWebUi();
         app.MapSourceMaps();
+        app.MapAlerts();
         return app;
     }
 }

@@ -9,6 +9,14 @@ namespace Kestrel.Ingest;
 /// </summary>
 public sealed record PreparedEvent(string EventId, long OccurredAtMs, string Level, GroupingResult Group, byte[] StoredPayload)
 {
+    /// <summary>Alert rules filter on it and notifications name it.</summary>
+    public string? Environment { get; init; }
+    public string? Release { get; init; }
+
     public static PreparedEvent From(NormalisedEvent e) =>
-        new(e.EventId, e.Timestamp.ToUnixTimeMilliseconds(), e.Level, GroupingV1.Group(e), Ingest.StoredPayload.Compress(e.Payload));
+        new(e.EventId, e.Timestamp.ToUnixTimeMilliseconds(), e.Level, GroupingV1.Group(e), Ingest.StoredPayload.Compress(e.Payload))
+        {
+            Environment = e.Environment,
+            Release = e.Release,
+        };
 }
