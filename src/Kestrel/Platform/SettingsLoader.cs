@@ -37,7 +37,7 @@ public static class SettingsLoader
         new("smtp.from", "KESTREL_SMTP_FROM", (o, v, n) => o.SmtpFrom = Alerts.SmtpSettings.ParseFrom(v, n)),
         new("alerts.emails_per_hour", "KESTREL_ALERTS_EMAILS_PER_HOUR", (o, v, n) => o.AlertsEmailsPerHour = ParseInt(v, n, 0, 100_000)),
         new("alerts.allow_private_targets", "KESTREL_ALERTS_ALLOW_PRIVATE_TARGETS", (o, v, n) => o.AlertsAllowPrivateTargets = ParseBool(v, n)),
-        new("alerts.retry_base_seconds", "KESTREL_ALERTS_RETRY_BASE_SECONDS", (o, v, n) => o.AlertsRetryBaseSeconds = ParseSeconds(v, n, 0.05, 3600)),
+        new("alerts.retry_base_seconds", "KESTREL_ALERTS_RETRY_BASE_SECONDS", (o, v, n) => o.AlertsRetryBaseSeconds = ParseSeconds(v, n, 0.01, 3600)),
     ];
 
     public static IEnumerable<(string FileKey, string EnvVar)> Names => Settings.Select(s => (s.FileKey, s.EnvVar));

@@ -37,8 +37,19 @@ public static class AlertApi
         return json.GetProperty("id").GetInt64();
     }
 
-    public static async Task<JsonElement[]> DeliveriesAsync(TestProject project) =>
-        (await project.GetJsonAsync("/api/alerts/deliveries?limit=200")).GetProperty("deliveries").EnumerateArray().ToArray();
+    /// <summary>The whole delivery log, newest first, page by page.</summary>
+    public static async Task<JsonElement[]> DeliveriesAsync(TestProject project)
+    {
+        var all = new List<JsonElement>();
+        string? cursor = null;
+        do
+        {
+            var page = await project.GetJsonAsync("/api/alerts/deliveries?limit=200" + (cursor is null ? "" : "&cursor=" + cursor));
+            all.AddRange(page.GetProperty("deliveries").EnumerateArray());
+            cursor = page.TryGetProperty("nextCursor", out var next) ? next.GetString() : null;
+        } while (cursor is not null);
+        return all.ToArray();
+    }
 
     /// <summary>Polls the delivery log until <paramref name="condition"/> holds; fails after <paramref name="seconds"/>.</summary>
     public static async Task<JsonElement[]> WaitForDeliveriesAsync(TestProject project, Func<JsonElement[], bool> condition, int seconds = 30)
