@@ -101,7 +101,7 @@ public static class AlertInput
                     d = d with { Enabled = v.GetBoolean() };
                     break;
                 case "channel_ids":
-                    if (v.ValueKind != JsonValueKind.Array || v.EnumerateArray().Any(a => !a.TryGetInt64(out _)))
+                    if (v.ValueKind != JsonValueKind.Array || v.EnumerateArray().Any(a => a.ValueKind != JsonValueKind.Number || !a.TryGetInt64(out _)))
                         return (null, "channel_ids must be a list of channel ids.");
                     d = d with { ChannelIds = v.EnumerateArray().Select(a => a.GetInt64()).Distinct().ToList() };
                     break;

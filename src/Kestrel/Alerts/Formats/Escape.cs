@@ -48,7 +48,8 @@ public static class Escape
         {
             var escaped = escape(Cut(line, keep));
             if (escaped.Length <= max || keep <= 1) return escaped;
-            keep -= Math.Max(1, escaped.Length - max);
+            // Shrink in proportion to the overshoot, by at least one character, never below one.
+            keep = Math.Max(1, Math.Min(keep - 1, (int)((long)keep * max / escaped.Length)));
         }
     }
 
