@@ -42,7 +42,8 @@ public static class GuardedHttp
         }
         var refusals = addresses.Select(a => (Address: a, Why: AddressPolicy.Refusal(a, allowPrivate))).ToList();
         // One refused address refuses the host: a name that mixes public and private answers is a rebinding trick.
-        if (refusals.FirstOrDefault(r => r.Why is not null) is { Why: { } why }) throw new TargetRefusedException($"Refused: {host} resolves to {why}");
+        if (refusals.FirstOrDefault(r => r.Why is not null) is { Why: { } why })
+            throw new TargetRefusedException(literal is null ? $"Refused: {host} resolves to {why}" : $"Refused: {why}");
         if (addresses.Length == 0) throw new HttpRequestException($"The host {host} has no address.");
         return addresses;
     }

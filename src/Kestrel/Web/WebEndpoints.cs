@@ -1,3 +1,4 @@
+using Kestrel.Alerts.Pages;
 using Kestrel.Issues.Pages;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.XmlEncryption;
@@ -30,5 +31,6 @@ public static class WebEndpoints
         pages.MapProjectPages();
         pages.MapIssuePages();
         pages.MapReleasePages();
+        pages.MapAlertPages();
     }
 }
