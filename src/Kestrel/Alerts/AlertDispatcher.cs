@@ -20,6 +20,7 @@ public sealed class AlertDispatcher(DeliveryStore deliveries, AlertStore alerts,
     private readonly RetrySchedule schedule = new(options.AlertsRetryBaseSeconds);
     private readonly Dictionary<long, FloodWindow> floods = [];
     private readonly SemaphoreSlim wake = new(0, 1);
+    private DateTimeOffset lastPrune;
 
     private sealed class FloodWindow(DateTimeOffset start)
     {
@@ -38,7 +39,11 @@ public sealed class AlertDispatcher(DeliveryStore deliveries, AlertStore alerts,
         while (!stoppingToken.IsCancellationRequested)
         {
             var worked = false;
-            try { worked = await RoundAsync(stoppingToken); }
+            try
+            {
+                await PruneHourlyAsync();
+                worked = await RoundAsync(stoppingToken);
+            }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
             catch (Exception e) { logger.LogError(e, "Alert delivery round failed"); }
             if (worked) continue;
@@ -68,6 +73,7 @@ public sealed class AlertDispatcher(DeliveryStore deliveries, AlertStore alerts,
         }
 
         var sends = new List<AlertDelivery>();
+        var holds = new List<(string, long)>();
         foreach (var d in due.Where(d => d.Held == 0))
         {
             if (d.Attempts == 0 && Triggers.Contains(d.Trigger))
@@ -76,13 +82,14 @@ public sealed class AlertDispatcher(DeliveryStore deliveries, AlertStore alerts,
                     floods[d.ChannelId] = window = new FloodWindow(now);
                 if (window.Sent >= FloodLimit)
                 {
-                    await deliveries.HoldAsync(d.Id, (window.Start + schedule.FloodWindow).ToUnixTimeMilliseconds());
+                    holds.Add((d.Id, (window.Start + schedule.FloodWindow).ToUnixTimeMilliseconds()));
                     continue;
                 }
                 window.Sent++;
             }
             sends.Add(d);
         }
+        if (holds.Count > 0) await deliveries.HoldAsync(holds);
         await Parallel.ForEachAsync(sends, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
             async (d, token) => await AttemptAsync(d, token));
         return true;
@@ -118,6 +125,15 @@ public sealed class AlertDispatcher(DeliveryStore deliveries, AlertStore alerts,
         var error = result.Retry && next is null ? result.Error + $" Given up after {schedule.GiveUpAfter.TotalHours:0.#} h of retries." : result.Error;
         logger.LogWarning("Alert delivery {Id} to channel {Channel} failed (attempt {Attempt}): {Error}", d.Id, d.ChannelId, d.Attempts + 1, error);
         await deliveries.RecordAsync(d, false, result.Code, error, after.ToUnixTimeMilliseconds(), next?.ToUnixTimeMilliseconds());
+    }
+
+    /// <summary>The delivery log keeps what events keep: finished deliveries older than the retention go, hourly.</summary>
+    private async Task PruneHourlyAsync()
+    {
+        var now = time.GetUtcNow();
+        if (now - lastPrune < TimeSpan.FromHours(1)) return;
+        lastPrune = now;
+        await deliveries.PruneAsync((now - TimeSpan.FromDays(options.RetentionDays)).ToUnixTimeMilliseconds());
     }
 
     private bool EmailBudgetLeft(DateTimeOffset now) =>

@@ -61,6 +61,7 @@ public sealed class AlertTriggers
         public readonly List<PreparedEvent> Events = [];
         public string? StatusBefore;
         public bool Regressed;
+        public long EventCount;
     }
 
     private AlertTriggers(WriterSession session, long projectId, long now, AlertRule[] rules)
@@ -85,19 +86,22 @@ public sealed class AlertTriggers
         outcome.Events.Add(e);
     }
 
-    public void BeforeCount(long issueId) => issues[issueId].StatusBefore = Status(issueId);
+    public void BeforeCount(long issueId) => issues[issueId].StatusBefore = Read(issueId).Status;
 
     public void AfterCount(long issueId)
     {
         var outcome = issues[issueId];
-        outcome.Regressed = outcome.StatusBefore == "resolved" && Status(issueId) == "open";
+        var (status, count) = Read(issueId);
+        outcome.Regressed = outcome.StatusBefore == "resolved" && status == "open";
+        outcome.EventCount = count;
     }
 
-    private string? Status(long issueId)
+    private (string? Status, long EventCount) Read(long issueId)
     {
-        var command = session.Command("SELECT status FROM issues WHERE id = $issue", "$issue");
+        var command = session.Command("SELECT status, event_count FROM issues WHERE id = $issue", "$issue");
         command.Parameters[0].Value = issueId;
-        return command.ExecuteScalar() as string;
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetString(0), reader.GetInt64(1)) : (null, 0);
     }
 
     /// <param name="created">issues the request made (some may have been taken back as unused)</param>
@@ -114,13 +118,14 @@ public sealed class AlertTriggers
                 {
                     "new_issue" => isNew.Contains(issueId),
                     "regression" => outcome.Regressed,
-                    "spike" => true,
+                    // An issue with fewer events than the threshold in all cannot have that many in a window.
+                    "spike" => outcome.EventCount >= rule.Threshold,
                     _ => false,
                 };
                 if (!applies) continue;
                 var match = outcome.Events.FirstOrDefault(e => AlertKinds.LevelAtLeast(e.Level, rule.Level)
                     && (rule.Environment is null || rule.Environment == e.Environment));
-                if (match is null || CoolingDown(rule, issueId)) continue;
+                if (match is null || (rule.Trigger != "new_issue" && CoolingDown(rule, issueId))) continue;
                 if (rule.Trigger == "spike" && !Spiking(rule, issueId)) continue;
                 Fire(rule, issueId, match);
             }
@@ -132,7 +137,7 @@ public sealed class AlertTriggers
         var command = session.Command("SELECT fired_at FROM alert_rule_fired WHERE rule_id = $rule AND issue_id = $issue", "$rule", "$issue");
         command.Parameters[0].Value = rule.Id;
         command.Parameters[1].Value = issueId;
-        return command.ExecuteScalar() is long firedAt && (rule.Trigger == "new_issue" || now < firedAt + rule.CooldownMinutes * 60_000L);
+        return command.ExecuteScalar() is long firedAt && now < firedAt + rule.CooldownMinutes * 60_000L;
     }
 
     /// <summary>
@@ -153,10 +158,12 @@ public sealed class AlertTriggers
 
     private void Fire(AlertRule rule, long issueId, PreparedEvent e)
     {
-        Execute("""
-            INSERT INTO alert_rule_fired (rule_id, issue_id, fired_at) VALUES ($rule, $issue, $now)
-            ON CONFLICT (rule_id, issue_id) DO UPDATE SET fired_at = excluded.fired_at
-            """, ("$rule", rule.Id), ("$issue", issueId), ("$now", now));
+        // An issue is made once, so a new-issue rule needs no cooldown row (a flood of new issues writes less).
+        if (rule.Trigger != "new_issue")
+            Execute("""
+                INSERT INTO alert_rule_fired (rule_id, issue_id, fired_at) VALUES ($rule, $issue, $now)
+                ON CONFLICT (rule_id, issue_id) DO UPDATE SET fired_at = excluded.fired_at
+                """, ("$rule", rule.Id), ("$issue", issueId), ("$now", now));
         var detail = JsonSerializer.Serialize(new EventDetail(e.EventId, Cut(e.Release), Cut(e.Environment), e.OccurredAtMs, e.Level,
             rule.Trigger == "spike" ? rule.Threshold : null, rule.WindowMinutes), EventDetail.Json);
         foreach (var channelId in rule.ChannelIds)

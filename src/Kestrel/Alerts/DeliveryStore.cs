@@ -104,9 +104,12 @@ public sealed class DeliveryStore(Database database, DatabaseWriter? writer)
         return 0;
     });
 
-    /// <summary>Over the flood limit: the row waits, without an attempt, for its channel's digest at <paramref name="until"/>.</summary>
-    public Task HoldAsync(string id, long until) => Writer.WriteAsync(session =>
-        session.Connection.Execute("UPDATE alert_deliveries SET held = 1, next_attempt_at = @until WHERE id = @id", new { id, until }, session.Transaction));
+    /// <summary>
+    /// Over the flood limit: the rows wait, without an attempt, for their channel's digest at its window's end.
+    /// One transaction for a round's rows: a flood holds hundreds, and the writer is shared with ingest.
+    /// </summary>
+    public Task HoldAsync(IReadOnlyList<(string Id, long Until)> rows) => Writer.WriteAsync(session =>
+        session.Connection.Execute("UPDATE alert_deliveries SET held = 1, next_attempt_at = @Until WHERE id = @Id", rows.Select(r => new { r.Id, r.Until }), session.Transaction));
 
     /// <summary>Postpones a row without counting an attempt (the hourly e-mail budget is spent).</summary>
     public Task PostponeAsync(string id, long until, string reason) => Writer.WriteAsync(session =>
@@ -123,6 +126,10 @@ public sealed class DeliveryStore(Database database, DatabaseWriter? writer)
             """, held.Select(h => new { id = h.Id, digest = id.ToString(), now }), session.Transaction);
         return id.ToString();
     });
+
+    /// <summary>Forgets finished deliveries created before <paramref name="before"/> (KESTREL_RETENTION_DAYS, like events).</summary>
+    public Task<int> PruneAsync(long before) => Writer.WriteAsync(session =>
+        session.Connection.Execute("DELETE FROM alert_deliveries WHERE status <> 'pending' AND created_at < @before", new { before }, session.Transaction));
 
     /// <summary>Alert e-mails handed to the SMTP server since <paramref name="since"/>, every project together.</summary>
     public int EmailsSince(long since)
