@@ -12,6 +12,10 @@ command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 # own browser download is never used. Its driver (node) ships inside the Microsoft.Playwright NuGet package.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 
+# Alert e-mail tests (tests/Kestrel.Tests/Alerts): a real SMTP server, run by the tests as
+# /usr/bin/python3 -m aiosmtpd (Debian's python packages belong to Debian's python).
+/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
+
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     apt_get() { apt-get "$@"; }

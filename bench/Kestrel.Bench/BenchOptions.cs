@@ -30,6 +30,7 @@ public sealed class BenchOptions
           all        ceiling, single events, envelopes, arrays, then latency at a fixed rate (default)
           single     one event per request to Kestrel
           envelope   single, then the same events as gzip envelopes to /api/{id}/envelope/
+          alerts     single events without alert rules, then with 3 rules on 2 channels (interleaved per run)
           soak       one server for --seconds (use 600) under open-loop mixed load at --rate (600)
                      requests/s, retention running every 30 s; prints a line per 30 s window
           batch      arrays of --batch events per request to Kestrel
@@ -65,7 +66,7 @@ public sealed class BenchOptions
         var options = new BenchOptions();
         var i = 0;
         if (args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal)) options.Mode = args[i++];
-        if (options.Mode is not ("all" or "single" or "envelope" or "batch" or "ceiling" or "latency" or "soak" or "pages" or "backup")) return Fail($"Unknown mode '{options.Mode}'.");
+        if (options.Mode is not ("all" or "single" or "envelope" or "batch" or "ceiling" or "latency" or "soak" or "pages" or "backup" or "alerts")) return Fail($"Unknown mode '{options.Mode}'.");
         for (; i < args.Length; i += 2)
         {
             if (args[i] is "--help" or "-h") return Fail(null);

@@ -26,6 +26,16 @@ public sealed class BenchRunner(BenchOptions options, string serverDirectory, Bo
                 client => client.RunClosedAsync(options.Concurrency, Measured));
             if (ceiling is { } c) m["single: processed / ceiling, %"] = 100 * m["single: processed events/s"] / c;
         }
+        if (mode == "alerts")
+        {
+            // Interleaved A/B in every run: the same load without alert rules, then with 3 rules on 2 channels.
+            await KestrelAsync(m, "single, no alerts", singles, client => client.RunClosedAsync(options.Concurrency, Warmup),
+                client => client.RunClosedAsync(options.Concurrency, Measured));
+            await KestrelAsync(m, "single, 3 rules 2 channels", singles, client => client.RunClosedAsync(options.Concurrency, Warmup),
+                client => client.RunClosedAsync(options.Concurrency, Measured), prepare: AlertsSetup.ConfigureAsync);
+            m["alerts: processed / without, %"] = 100 * m["single, 3 rules 2 channels: processed events/s"] / m["single, no alerts: processed events/s"];
+            m["alerts: CPU per event / without, %"] = 100 * m["single, 3 rules 2 channels: server CPU µs per event"] / m["single, no alerts: server CPU µs per event"];
+        }
         if (mode is "all" or "envelope")
         {
             // The same events as "single", each in a gzip envelope to the Sentry endpoint, as the .NET SDK sends them.
@@ -63,9 +73,10 @@ public sealed class BenchRunner(BenchOptions options, string serverDirectory, Bo
     }
 
     private async Task KestrelAsync(Metrics m, string name, BodySet bodies, Func<LoadClient, Task<LoadResult>> warm, Func<LoadClient, Task<LoadResult>> measure,
-        Func<ChildServer, LoadTarget>? target = null)
+        Func<ChildServer, LoadTarget>? target = null, Func<ChildServer, Task>? prepare = null)
     {
         await using var server = await ChildServer.StartKestrelAsync(serverDirectory, options.DataRoot, options.ServerEnvironment);
+        if (prepare is not null) await prepare(server);
         await Task.Delay(TimeSpan.FromSeconds(1));
         m[$"{name}: RSS idle after start, MB"] = server.Monitor.RssKb / 1024.0;
         using var client = new LoadClient(server.BaseUrl, target?.Invoke(server) ?? LoadTarget.Events(server.Token), bodies);

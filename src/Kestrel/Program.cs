@@ -7,6 +7,7 @@ return command.Verb switch
     "serve" => await ServeCommand.RunAsync(command),
     "project" => ProjectCommand.Run(command),
     "mcp" => await McpCommand.RunAsync(command),
+    "alerts" => await AlertsCommand.RunAsync(command),
     "backup" => BackupCommand.Run(command),
     "restore" => RestoreCommand.Run(command),
     "verify" => VerifyCommand.Run(command),

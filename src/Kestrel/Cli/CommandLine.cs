@@ -55,6 +55,7 @@ public static class CommandLine
               project list [--json]            list projects
               project rotate-token SLUG [--json]  replace a project's secret token
               mcp [--db PATH]                  MCP server over stdio for the project of KESTREL_TOKEN
+              alerts test CHANNEL_ID [--json]  send a test notification to an alert channel; exit 0 when delivered
               backup FILE.tar.gz [--json]      online snapshot of the database and source maps
               restore FILE.tar.gz              verify an archive, then swap it into the data directory (server stopped)
               verify FILE.tar.gz [--json]      check an archive without restoring it

@@ -1,3 +1,4 @@
+using Kestrel.Alerts;
 using Kestrel.Health;
 using Kestrel.Ingest;
 using Kestrel.Issues;
@@ -111,7 +112,8 @@ public static class ServeCommand
             .AddTags()
             .AddMcpHttp()
             .AddWebUi()
-            .AddSourceMaps();
+            .AddSourceMaps()
+            .AddAlerts();
 
         var app = builder.Build();
         app.Services.GetRequiredService<Secrets>(); // generate and log the admin password at start, not on first use
@@ -125,6 +127,7 @@ public static class ServeCommand
         app.MapMcpHttp();
         app.MapWebUi();
         app.MapSourceMaps();
+        app.MapAlerts();
         return app;
     }
 }

@@ -81,6 +81,7 @@ public static class EventNormaliser
             Fingerprint = fingerprint,
             Transaction = EventReader.String(root, "transaction"),
             Release = EventReader.String(root, "release"),
+            Environment = EventReader.String(root, "environment"),
             Payload = TakePayload(buffer),
         };
     }

@@ -1,3 +1,4 @@
+using Kestrel.Alerts;
 using Kestrel.Issues;
 using Kestrel.Platform;
 
@@ -62,6 +63,7 @@ public sealed class EventStore(DatabaseWriter writer)
     private static string[] Store(WriterSession session, long projectId, IReadOnlyList<PreparedEvent> events, long receivedAtMs)
     {
         var issueIds = session.Memo<IssueIdCache>();
+        var alerts = AlertTriggers.Start(session, projectId, receivedAtMs); // null when the project has no alert rules
         var insert = session.Command(InsertEventSql, "$project", "$issue", "$event_id", "$received", "$occurred", "$level", "$payload");
         var ids = new string[events.Count];
         // Issue id → events stored and the level of the last one: one count update per issue per request.
@@ -90,6 +92,7 @@ public sealed class EventStore(DatabaseWriter writer)
             insert.Parameters[5].Value = e.Level;
             insert.Parameters[6].Value = e.StoredPayload;
             if (insert.ExecuteNonQuery() == 0) continue; // already stored
+            alerts?.Stored(issueId, e);
 
             counted[issueId] = (counted.GetValueOrDefault(issueId).Count + 1, e.Level);
             storedIn[i] = issueId;
@@ -105,10 +108,13 @@ public sealed class EventStore(DatabaseWriter writer)
             count.Parameters[1].Value = n;
             count.Parameters[2].Value = receivedAtMs;
             count.Parameters[3].Value = level;
+            alerts?.BeforeCount(issueId);
             // Only a remembered id of an issue deleted behind the writer's back finds no row. Throwing
             // rolls the batch back, which makes the writer forget every id, and the retry finds the truth.
             var resolved = count.ExecuteScalar() ?? throw new InvalidOperationException($"Issue {issueId} is gone; writing again without remembered issue ids.");
             if (resolved is 1L) Regressions.Check(session.Connection, session.Transaction, projectId, issueId, EventsOf(issueId, events, storedIn), receivedAtMs);
+            // After the regression rule, so an alert sees whether the events reopened the issue.
+            alerts?.AfterCount(issueId);
 
             countHour.Parameters[0].Value = issueId;
             countHour.Parameters[1].Value = hour;
@@ -120,6 +126,8 @@ public sealed class EventStore(DatabaseWriter writer)
         // An issue made for an event that turned out to be a resend (possible only when grouping
         // changed since it was first stored) would show with no events: take it back.
         if (created is not null) DeleteUnused(session, issueIds, projectId, created, counted);
+        // Alerts read what was decided above (made, reopened) and queue notifications in this same transaction.
+        alerts?.Decide(created?.Select(c => c.Id));
         return ids;
     }
 

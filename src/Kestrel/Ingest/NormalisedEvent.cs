@@ -26,5 +26,6 @@ public sealed record NormalisedEvent
     public string? Transaction { get; init; }
     /// <summary>The event's <c>release</c>: source maps are looked up in it.</summary>
     public string? Release { get; init; }
+    public string? Environment { get; init; }
     public required byte[] Payload { get; init; }
 }

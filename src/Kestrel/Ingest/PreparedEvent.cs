@@ -13,13 +13,17 @@ public sealed record PreparedEvent(string EventId, long OccurredAtMs, string Lev
     /// <summary>The event's tags (PRODUCT §15), counted per issue by the writer.</summary>
     public EventTagSet Tags { get; init; } = EventTagSet.None;
 
-    /// <summary>The event's release: whether it reopens a resolved issue depends on it.</summary>
+    /// <summary>Alert rules filter on it and notifications name it.</summary>
+    public string? Environment { get; init; }
+
+    /// <summary>The event's release: whether it reopens a resolved issue depends on it; notifications name it.</summary>
     public string? Release { get; init; }
 
     public static PreparedEvent From(NormalisedEvent e, EventTagSet? tags = null) =>
         new(e.EventId, e.Timestamp.ToUnixTimeMilliseconds(), e.Level, GroupingV1.Group(e), Ingest.StoredPayload.Compress(e.Payload))
         {
             Tags = tags ?? EventTagSet.None,
+            Environment = e.Environment,
             Release = e.Release,
         };
 }

@@ -60,5 +60,20 @@ public sealed class KestrelOptions
     /// <summary>Most releases that events may create per project per hour; later new names are not recorded. 0 = no limit.</summary>
     public int ReleasesMaxNewPerHour { get; set; } = 100;
 
+    /// <summary>SMTP server for e-mail alerts: smtp://user:pass@host:587 (STARTTLS), smtps://host:465 (TLS), smtp://host:25?tls=none.</summary>
+    public string? SmtpUrl { get; set; }
+
+    /// <summary>Sender address of e-mail alerts.</summary>
+    public string? SmtpFrom { get; set; }
+
+    /// <summary>Most alert e-mails sent per hour, all projects together.</summary>
+    public int AlertsEmailsPerHour { get; set; } = 60;
+
+    /// <summary>Whether webhooks may reach loopback, private and link-local addresses (never the cloud metadata ones).</summary>
+    public bool AlertsAllowPrivateTargets { get; set; }
+
+    /// <summary>Seconds; scales the whole alert retry schedule (30 gives 30 s, 2 min, 10 min, 1 h, 6 h, give up after 24 h).</summary>
+    public double AlertsRetryBaseSeconds { get; set; } = 30;
+
     public string DatabasePath => Path.Combine(DataDirectory, "kestrel.db");
 }

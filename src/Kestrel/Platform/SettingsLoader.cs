@@ -37,6 +37,11 @@ public static class SettingsLoader
         new("ingest.max_body_mb_per_client", "KESTREL_INGEST_MAX_BODY_MB_PER_CLIENT", (o, v, n) => o.IngestMaxBodyMbPerClient = ParseInt(v, n, 0, 160)),
         new("releases.max_new_per_hour", "KESTREL_RELEASES_MAX_NEW_PER_HOUR", (o, v, n) => o.ReleasesMaxNewPerHour = ParseInt(v, n, 0, 1_000_000)),
         new("sourcemaps.cache_mb", "KESTREL_SOURCEMAPS_CACHE_MB", (o, v, n) => o.SourceMapCacheMegabytes = ParseInt(v, n, 1, 65_536)),
+        new("smtp.url", "KESTREL_SMTP_URL", (o, v, n) => o.SmtpUrl = Alerts.SmtpSettings.Parse(v, n).Url),
+        new("smtp.from", "KESTREL_SMTP_FROM", (o, v, n) => o.SmtpFrom = Alerts.SmtpSettings.ParseFrom(v, n)),
+        new("alerts.emails_per_hour", "KESTREL_ALERTS_EMAILS_PER_HOUR", (o, v, n) => o.AlertsEmailsPerHour = ParseInt(v, n, 0, 100_000)),
+        new("alerts.allow_private_targets", "KESTREL_ALERTS_ALLOW_PRIVATE_TARGETS", (o, v, n) => o.AlertsAllowPrivateTargets = ParseBool(v, n)),
+        new("alerts.retry_base_seconds", "KESTREL_ALERTS_RETRY_BASE_SECONDS", (o, v, n) => o.AlertsRetryBaseSeconds = ParseSeconds(v, n, 0.01, 3600)),
     ];
 
     public static IEnumerable<(string FileKey, string EnvVar)> Names => Settings.Select(s => (s.FileKey, s.EnvVar));
@@ -137,6 +142,18 @@ public static class SettingsLoader
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
             ? n
             : throw new ConfigurationException($"Setting {name} must be a whole number from {min} to {max}, not '{value}'.");
+
+    private static bool ParseBool(string value, string name) => value.Trim().ToLowerInvariant() switch
+    {
+        "true" or "1" or "yes" => true,
+        "false" or "0" or "no" => false,
+        _ => throw new ConfigurationException($"Setting {name} must be true or false, not '{value}'."),
+    };
+
+    private static double ParseSeconds(string value, string name, double min, double max) =>
+        double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? n
+            : throw new ConfigurationException($"Setting {name} must be a number of seconds from {min.ToString(CultureInfo.InvariantCulture)} to {max}, not '{value}'.");
 
     private static string ParseMetricsToken(string value, string name) =>
         value.Length >= 16 ? value : throw new ConfigurationException($"Setting {name} must be at least 16 characters long.");

@@ -1,3 +1,4 @@
+using Kestrel.Alerts.Pages;
 using Kestrel.Issues.Pages;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.XmlEncryption;
@@ -31,5 +32,6 @@ public static class WebEndpoints
         pages.MapIssuePages();
         pages.MapActivityPages();
         pages.MapReleasePages();
+        pages.MapAlertPages();
     }
 }

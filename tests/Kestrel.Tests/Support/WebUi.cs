@@ -34,9 +34,12 @@ public sealed class WebUi : IAsyncDisposable
     public IBrowserContext Context { get; }
     public IPage Page { get; }
 
-    public static async Task<WebUi> StartAsync(BrowserFixture browser, int width = 1280, int height = 900, bool dark = false)
+    /// <param name="settings">more KESTREL_* settings for the server</param>
+    public static async Task<WebUi> StartAsync(BrowserFixture browser, int width = 1280, int height = 900, bool dark = false,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
-        var server = await KestrelServer.StartAsync(new Dictionary<string, string> { ["KESTREL_ADMIN_PASSWORD"] = Password });
+        var environment = new Dictionary<string, string>(settings ?? new Dictionary<string, string>()) { ["KESTREL_ADMIN_PASSWORD"] = Password };
+        var server = await KestrelServer.StartAsync(environment);
         var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = server.Address.ToString().TrimEnd('/'),
