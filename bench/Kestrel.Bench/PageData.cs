@@ -86,6 +86,7 @@ public static class PageData
             count.Parameters[3].Value = issueIds[i];
             count.ExecuteNonQuery();
         }
+        PageTags.Fill(connection, transaction, projectId, issueIds, owners, start, step, random);
         using var hour = Command(connection, transaction, "INSERT INTO issue_hourly (issue_id, hour, count) VALUES ($i, $h, $c)", "$i", "$h", "$c");
         foreach (var ((issue, h), n) in hourly)
         {

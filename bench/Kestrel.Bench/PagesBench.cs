@@ -43,6 +43,18 @@ public static partial class PagesBench
             ("issue page, an old event", $"{list}/{data.HotIssue}?event={data.OldEventOfHotIssue}"),
             ("project settings", "/projects/bench/settings"),
             ("api issue list (session)", "/api/issues?project=bench&limit=50"),
+            // The search terms of PRODUCT §15, through the API (one page) and the list page (a page and every tab's count).
+            ("api search, tag browser:\"Chrome 130\"", Api("browser:\"Chrome 130\"")),
+            ("api search, negation !environment:production", Api("!environment:production")),
+            ("api search, release:latest", Api("release:latest")),
+            ("api search, timesSeen:>100", Api("timesSeen:>100")),
+            ("api search, free text Payment", Api("Payment")),
+            ("api search, rare tag url + environment", Api("url:https://shop.example/7 environment:development")),
+            ("api search, wildcard url:*shop.example/1*", Api("url:*shop.example/1*")),
+            ("api search, sort by users", "/api/issues?project=bench&limit=50&sort=users"),
+            ("issue list, tag search", list + "?query=" + Uri.EscapeDataString("browser:\"Chrome 130\" !environment:production")),
+            ("issue list, release:latest", list + "?query=release:latest"),
+            ("api issue tags, hottest issue", $"/api/issues/{data.HotIssue}/tags?project=bench"),
         };
         foreach (var (name, path) in pages)
         {
@@ -53,6 +65,8 @@ public static partial class PagesBench
         }
         return m;
     }
+
+    private static string Api(string query) => "/api/issues?project=bench&limit=50&query=" + Uri.EscapeDataString(query);
 
     private static async Task<(double Median, double P95, long Bytes)> MeasureAsync(HttpClient client, string path, int samples)
     {

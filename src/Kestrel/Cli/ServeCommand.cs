@@ -6,6 +6,7 @@ using Kestrel.Platform;
 using Kestrel.Projects;
 using Kestrel.Retention;
 using Kestrel.SourceMaps;
+using Kestrel.Tags;
 using Kestrel.Web;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -76,6 +77,7 @@ public static class ServeCommand
             .AddIngest()
             .AddRetention()
             .AddIssues()
+            .AddTags()
             .AddMcpHttp()
             .AddWebUi()
             .AddSourceMaps();

@@ -44,6 +44,7 @@ public static class MetricsEndpoints
         Gauge(text, "kestrel_events_total", "Events stored.", "", events);
         Gauge(text, "kestrel_events_24h", "Events received in the last 24 hours.", "", events24h);
         Counter(text, "kestrel_ingest_events_accepted_total", "Events accepted since start.", "", ingest.Accepted);
+        Counter(text, "kestrel_ingest_tags_dropped_total", "Tags of accepted events dropped since start for breaking a tag limit (50 per event, key, value).", "", ingest.TagsDropped);
         text.Append("# HELP kestrel_ingest_rejected_total Ingest requests refused since start, by reason.\n# TYPE kestrel_ingest_rejected_total counter\n");
         foreach (var (reason, count) in ingest.Rejected)
             text.Append(CultureInfo.InvariantCulture, $"kestrel_ingest_rejected_total{{reason=\"{reason}\"}} {count}\n");

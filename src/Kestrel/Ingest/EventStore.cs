@@ -3,7 +3,7 @@ using Kestrel.Platform;
 namespace Kestrel.Ingest;
 
 /// <summary>
-/// Step 050 of ingest: stores events and keeps their issues' counts, status and hourly trend.
+/// Step 050 of ingest: stores events and keeps their issues' counts, status, hourly trend and tags.
 /// Runs on the single writer; a request's events go in one job, so they are stored all or none.
 /// </summary>
 public sealed class EventStore(DatabaseWriter writer)
@@ -62,6 +62,7 @@ public sealed class EventStore(DatabaseWriter writer)
         // Issue id → events stored and the level of the last one: one count update per issue per request.
         var counted = new Dictionary<long, (int Count, string Level)>();
         List<(long Id, string Fingerprint)>? created = null;
+        var tags = new Tags.IssueTagCounts();
 
         for (var i = 0; i < events.Count; i++)
         {
@@ -84,6 +85,7 @@ public sealed class EventStore(DatabaseWriter writer)
             if (insert.ExecuteNonQuery() == 0) continue; // already stored
 
             counted[issueId] = (counted.GetValueOrDefault(issueId).Count + 1, e.Level);
+            tags.Add(issueId, e);
         }
 
         var count = session.Command(CountIssueSql, "$issue", "$count", "$now", "$level");
@@ -104,6 +106,7 @@ public sealed class EventStore(DatabaseWriter writer)
             countHour.Parameters[2].Value = n;
             countHour.ExecuteNonQuery();
         }
+        tags.Write(session, projectId, receivedAtMs);
 
         // An issue made for an event that turned out to be a resend (possible only when grouping
         // changed since it was first stored) would show with no events: take it back.

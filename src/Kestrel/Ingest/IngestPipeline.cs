@@ -5,7 +5,7 @@ namespace Kestrel.Ingest;
 
 /// <summary>
 /// Turns a request body into events ready to store, in order: 010 parse (depth-limited), 020 normalise,
-/// 030 group. Runs on the request's thread, so many requests prepare in parallel; only storing is serial.
+/// 022 tags, 030 group. Runs on the request's thread, so many requests prepare in parallel; only storing is serial.
 /// Everything is checked before anything is stored: a bad event refuses the whole request.
 /// </summary>
 public static class IngestPipeline
@@ -67,7 +67,7 @@ public static class IngestPipeline
             return (null, new Rejection(413, "event_too_large", which + $"is larger than {IngestLimits.MaxEventBytes / 1024 / 1024} MiB."));
         var normalised = EventNormaliser.Normalise(element, receivedAt, eventId);
         if (resolveSourceMaps is not null) normalised = resolveSourceMaps(normalised);
-        return (PreparedEvent.From(normalised), null);
+        return (PreparedEvent.From(normalised, Tags.EventTags.Read(element, normalised.Level)), null);
     }
 
     /// <summary>Checks the bytes are text and parses them with the depth limit.</summary>

@@ -67,6 +67,7 @@ public sealed class IngestService(ProjectStore projects, EventStore events, User
             ids = await stored;
         }
         metrics.Accept(ids.Length);
+        foreach (var e in prepared) metrics.DropTags(e.Tags.Dropped);
         if (feedback.Count > 0) await feedbackStore.StoreAsync(projectId, feedback, receivedAtMs, cancellationToken);
         return (ids, null);
     }

@@ -1,4 +1,5 @@
 using Kestrel.Grouping;
+using Kestrel.Tags;
 
 namespace Kestrel.Ingest;
 
@@ -9,6 +10,9 @@ namespace Kestrel.Ingest;
 /// </summary>
 public sealed record PreparedEvent(string EventId, long OccurredAtMs, string Level, GroupingResult Group, byte[] StoredPayload)
 {
-    public static PreparedEvent From(NormalisedEvent e) =>
-        new(e.EventId, e.Timestamp.ToUnixTimeMilliseconds(), e.Level, GroupingV1.Group(e), Ingest.StoredPayload.Compress(e.Payload));
+    /// <summary>The event's tags (PRODUCT §15), counted per issue by the writer.</summary>
+    public EventTagSet Tags { get; init; } = EventTagSet.None;
+
+    public static PreparedEvent From(NormalisedEvent e, EventTagSet? tags = null) =>
+        new(e.EventId, e.Timestamp.ToUnixTimeMilliseconds(), e.Level, GroupingV1.Group(e), Ingest.StoredPayload.Compress(e.Payload)) { Tags = tags ?? EventTagSet.None };
 }

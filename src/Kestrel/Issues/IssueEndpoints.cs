@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using Kestrel.Platform;
 using Kestrel.Projects;
+using Kestrel.Search;
+using Kestrel.Tags;
 using Kestrel.SourceMaps;
 
 namespace Kestrel.Issues;
@@ -17,9 +19,11 @@ public static class IssueEndpoints
         group.MapGet("/{id:long}", Get);
         group.MapGet("/{id:long}/events", Events);
         group.MapPatch("/{id:long}", Patch);
+        group.MapIssueTags();
     }
 
-    private static IResult List(Caller caller, IssueStore store, string? status, string? since, string? query, string? limit, string? cursor)
+    private static IResult List(Caller caller, IssueStore store, TimeProvider time, string? status, string? since, string? query, string? sort,
+        string? limit, string? cursor)
     {
         if (status is not null && !IssueRules.Statuses.Contains(status)) return ApiError.BadRequest(IssueRules.StatusProblem);
         DateTimeOffset? sinceTime = null;
@@ -30,8 +34,10 @@ public static class IssueEndpoints
         }
         if (ParseLimit(limit, 50, 200) is not { } take) return ApiError.BadRequest("limit must be a whole number from 1 to 200.");
         if (cursor is not null && !IssueRules.IsListCursor(cursor)) return ApiError.BadRequest(IssueRules.CursorProblem);
-        if (query is { Length: > 200 }) return ApiError.BadRequest("query must be at most 200 characters.");
-        return Results.Json(store.List(caller.ProjectId, new IssueQuery(status, sinceTime, query, take, cursor)), KestrelJson.Options);
+        if (sort is not null && !SearchSql.Sorts.ContainsKey(sort)) return ApiError.BadRequest(SearchSql.SortProblem);
+        if (SearchParser.TryParse(query, out var search) is { } problem) return ApiError.BadRequest(problem);
+        var issues = store.List(caller.ProjectId, new IssueQuery(status, sinceTime, search, take, cursor, sort ?? "lastSeen"), time.GetUtcNow());
+        return Results.Json(issues, KestrelJson.Options);
     }
 
     private static IResult Get(Caller caller, IssueStore store, long id) =>

@@ -17,32 +17,34 @@ public sealed class IssueStore(Database database, DatabaseWriter? writer)
         SELECT i.id AS Id, i.project_id AS ProjectId, p.slug AS ProjectSlug, i.fingerprint AS Fingerprint, i.grouping_version AS GroupingVersion,
                i.title AS Title, i.type AS Type, i.culprit AS Culprit, i.level AS Level, i.status AS Status, i.event_count AS EventCount,
                i.first_seen AS FirstSeen, i.last_seen AS LastSeen, i.regressed_at AS RegressedAt, i.resolved_commit AS ResolvedCommit,
-               i.resolved_note AS ResolvedNote, i.resolved_at AS ResolvedAt, i.ignore_reason AS IgnoreReason
+               i.resolved_note AS ResolvedNote, i.resolved_at AS ResolvedAt, i.ignore_reason AS IgnoreReason,
+               i.users_affected AS UsersAffected, i.first_release AS FirstRelease, i.last_release AS LastRelease
         FROM issues i JOIN projects p ON p.id = i.project_id
         """;
 
-    /// <summary>Newest last-seen first; ties broken by id so every page boundary is exact.</summary>
-    public IssuePage List(long projectId, IssueQuery query)
+    /// <summary>Newest (or largest) first in the query's sort; ties broken by id so every page boundary is exact.</summary>
+    public IssuePage List(long projectId, IssueQuery query, DateTimeOffset now)
     {
         var after = Cursor.Decode(query.Cursor, 2);
-        var sql = Select + " WHERE i.project_id = @projectId"
-            + (query.Status is null ? "" : " AND i.status = @status")
-            + (query.Since is null ? "" : " AND i.last_seen >= @since")
-            + (string.IsNullOrEmpty(query.Query) ? "" : " AND (i.title LIKE @like ESCAPE '\\' OR i.culprit LIKE @like ESCAPE '\\')")
-            + (after is null ? "" : " AND (i.last_seen < @afterSeen OR (i.last_seen = @afterSeen AND i.id < @afterId))")
-            + " ORDER BY i.last_seen DESC, i.id DESC LIMIT @take";
-        using var connection = database.Open();
-        var rows = connection.Query<IssueRow>(sql, new
+        var column = Search.SearchSql.Sorts[query.Sort];
+        var parameters = new DynamicParameters(new
         {
             projectId,
             status = query.Status,
             since = query.Since?.ToUnixTimeMilliseconds(),
-            like = "%" + EscapeLike(query.Query ?? "") + "%",
-            afterSeen = after?[0],
+            afterKey = after?[0],
             afterId = after?[1],
             take = query.Limit + 1,
-        }).AsList();
-        var next = rows.Count > query.Limit ? Cursor.Encode(rows[query.Limit - 1].LastSeen, rows[query.Limit - 1].Id) : null;
+        });
+        var sql = Select + " WHERE i.project_id = @projectId"
+            + (query.Status is null ? "" : " AND i.status = @status")
+            + (query.Since is null ? "" : " AND i.last_seen >= @since")
+            + Search.SearchSql.Conditions(query.Query ?? Search.SearchQuery.All, parameters, now)
+            + (after is null ? "" : $" AND ({column} < @afterKey OR ({column} = @afterKey AND i.id < @afterId))")
+            + $" ORDER BY {column} DESC, i.id DESC LIMIT @take";
+        using var connection = database.Open();
+        var rows = connection.Query<IssueRow>(sql, parameters).AsList();
+        var next = rows.Count > query.Limit ? Cursor.Encode(Search.SearchSql.SortKey(column, rows[query.Limit - 1]), rows[query.Limit - 1].Id) : null;
         return new IssuePage(rows.Take(query.Limit).Select(IssueView.From).ToList(), next);
     }
 
@@ -122,7 +124,4 @@ public sealed class IssueStore(Database database, DatabaseWriter? writer)
                 ignore_reason = CASE WHEN @Status = 'ignored' THEN @Reason END
             WHERE id = @issueId AND project_id = @projectId
             """, new { change.Status, change.CommitSha, change.Note, change.Reason, nowMs, issueId, projectId }, transaction);
-
-    internal static string EscapeLike(string text) =>
-        text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
 }

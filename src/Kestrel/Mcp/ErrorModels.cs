@@ -7,10 +7,11 @@ namespace Kestrel.Mcp;
 // descriptions here are what an agent reads about each field.
 
 [Description("One issue of the list.")]
-public sealed record ErrorSummary(long Id, string Title, string Type, string Status, long EventCount, DateTime LastSeen, string Culprit, string Level)
+public sealed record ErrorSummary(long Id, string Title, string Type, string Status, long EventCount, DateTime LastSeen, string Culprit, string Level,
+    [property: Description("Distinct users (user tag values) whose events are in this issue.")] long UsersAffected)
 {
     public static ErrorSummary From(IssueView issue) =>
-        new(issue.Id, issue.Title, issue.Type, issue.Status, issue.EventCount, issue.LastSeen, issue.Culprit, issue.Level);
+        new(issue.Id, issue.Title, issue.Type, issue.Status, issue.EventCount, issue.LastSeen, issue.Culprit, issue.Level, issue.UsersAffected);
 }
 
 public sealed record ErrorList(
@@ -19,7 +20,11 @@ public sealed record ErrorList(
 
 public sealed record ErrorDetails(
     [property: Description("The issue with all its fields, resolution included when resolved.")] IssueView Issue,
-    [property: Description("Its latest events, newest first. The first is shown in full; older ones without source context and breadcrumbs.")] IReadOnlyList<ErrorEvent> Events);
+    [property: Description("Its latest events, newest first. The first is shown in full; older ones without source context and breadcrumbs.")] IReadOnlyList<ErrorEvent> Events)
+{
+    [Description("The top 3 values of environment, release, browser, os and url across all the issue's events, with percentages; get_tag_values lists more.")]
+    public IReadOnlyList<TagShare> Tags { get; init; } = [];
+}
 
 public sealed record ErrorEvent(string Id, DateTime Timestamp, DateTime ReceivedAt, string Level, string? Message, string? Platform,
     string? Release, string? Environment, string? Transaction,

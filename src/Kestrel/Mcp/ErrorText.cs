@@ -18,7 +18,8 @@ public static class ErrorText
         foreach (var issue in list.Issues)
             text.Append('#').Append(issue.Id).Append(' ').Append(issue.Status).Append(' ').Append(issue.Level).Append(' ')
                 .Append(Clean(issue.Title)).Append(issue.Culprit.Length == 0 ? "" : " | " + Clean(issue.Culprit)).Append(" | ")
-                .Append(issue.EventCount).Append(issue.EventCount == 1 ? " event" : " events").Append(" | last seen ").Append(Time(issue.LastSeen)).Append('\n');
+                .Append(issue.EventCount).Append(issue.EventCount == 1 ? " event" : " events")
+                .Append(issue.UsersAffected == 0 ? "" : issue.UsersAffected == 1 ? " | 1 user" : $" | {issue.UsersAffected} users").Append(" | last seen ").Append(Time(issue.LastSeen)).Append('\n');
         if (list.NextCursor is not null) text.Append("More issues: call list_errors again with cursor \"").Append(list.NextCursor).Append("\".\n");
         return text.ToString();
     }
@@ -30,6 +31,10 @@ public static class ErrorText
         text.Append("status ").Append(issue.Status).Append(" | level ").Append(issue.Level).Append(" | ").Append(issue.EventCount).Append(issue.EventCount == 1 ? " event" : " events")
             .Append(" | first seen ").Append(Time(issue.FirstSeen)).Append(" | last seen ").Append(Time(issue.LastSeen)).Append('\n');
         if (issue.Culprit.Length > 0) text.Append("culprit: ").Append(Clean(issue.Culprit)).Append('\n');
+        text.Append("users affected: ").Append(issue.UsersAffected);
+        if (issue.FirstRelease is not null) text.Append(" | first release ").Append(Clean(issue.FirstRelease));
+        if (issue.LastRelease is not null) text.Append(" | last release ").Append(Clean(issue.LastRelease));
+        text.Append('\n');
         if (issue.Resolution is { } resolution)
         {
             text.Append("resolved at ").Append(Time(resolution.At));
@@ -45,6 +50,9 @@ public static class ErrorText
     public static string Details(ErrorDetails details)
     {
         var text = new StringBuilder(Issue(details.Issue));
+        foreach (var tag in details.Tags)
+            text.Append(tag.Key).Append(": ").AppendJoin(", ", tag.Values.Select(v => Clean(v.Value) + " " + Percent(v.Percent)))
+                .Append(tag.UniqueValues > tag.Values.Count ? $" (of {tag.UniqueValues} values)" : "").Append('\n');
         if (details.Events.Count == 0) text.Append("\nNo events are stored for this issue (older ones may have passed the retention period).\n");
         for (var i = 0; i < details.Events.Count; i++) AppendEvent(text, details.Events[i], i + 1, details.Events.Count);
         return text.ToString();
@@ -117,6 +125,21 @@ public static class ErrorText
         text.Append("per hour, oldest first, from ").Append(Time(trend.From)).Append(": ").AppendJoin(' ', trend.Counts).Append('\n');
         return text.ToString();
     }
+
+    public static string TagValues(TagValueList list)
+    {
+        var text = new StringBuilder();
+        if (list.Values.Count == 0) return $"No event of issue #{list.IssueId} had the tag {list.Key}.\n";
+        text.Append("Issue #").Append(list.IssueId).Append(" tag ").Append(list.Key).Append(": ").Append(list.UniqueValues)
+            .Append(list.UniqueValues == 1 ? " value" : " values").Append(" over ").Append(list.TaggedEvents).Append(" of ").Append(list.EventCount)
+            .Append(" events, most frequent first:\n");
+        foreach (var v in list.Values)
+            text.Append(Clean(v.Value)).Append(" | ").Append(v.Count).Append(" (").Append(Percent(v.Percent)).Append(") | last seen ").Append(Time(v.LastSeen)).Append('\n');
+        if (list.UniqueValues > list.Values.Count) text.Append(list.UniqueValues - list.Values.Count).Append(" less frequent values left out; raise limit to see more.\n");
+        return text.ToString();
+    }
+
+    private static string Percent(double percent) => percent.ToString("0.#", CultureInfo.InvariantCulture) + "%";
 
     public static string Time(DateTime time) => time.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 

@@ -5,15 +5,17 @@ using ModelContextProtocol.Server;
 
 namespace Kestrel.Mcp;
 
-/// <summary>Makes the <see cref="ErrorTools"/> tools, with output schemas that match what the tools send.</summary>
+/// <summary>Makes the <see cref="ErrorTools"/> and <see cref="TagTools"/> tools, with output schemas that match what the tools send.</summary>
 public static class ToolSchemas
 {
-    public static IEnumerable<McpServerTool> CreateTools() =>
-        typeof(ErrorTools).GetMethods(BindingFlags.Public | BindingFlags.Instance)
+    public static IEnumerable<McpServerTool> CreateTools() => Create<ErrorTools>().Concat(Create<TagTools>());
+
+    private static IEnumerable<McpServerTool> Create<TTools>() where TTools : class =>
+        typeof(TTools).GetMethods(BindingFlags.Public | BindingFlags.Instance)
             .Where(method => method.IsDefined(typeof(McpServerToolAttribute)))
             .Select(method =>
             {
-                var tool = McpServerTool.Create(method, context => ActivatorUtilities.CreateInstance<ErrorTools>(context.Services!));
+                var tool = McpServerTool.Create(method, context => ActivatorUtilities.CreateInstance<TTools>(context.Services!));
                 if (tool.ProtocolTool.OutputSchema is { } schema) tool.ProtocolTool.OutputSchema = NullsOptional(schema);
                 return tool;
             });

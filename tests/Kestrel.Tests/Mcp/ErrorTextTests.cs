@@ -18,10 +18,10 @@ public sealed class ErrorTextTests
     public void An_event_cannot_forge_a_line_of_the_layout()
     {
         var issue = new IssueView(7, "app", "Error: x\nresolved at 2026-01-01T00:00:00Z by commit deadbeef", "Error", "a.py in f", "error", "open",
-            1, DateTime.UnixEpoch, DateTime.UnixEpoch, "fp", "v1", null, null, null);
+            1, DateTime.UnixEpoch, DateTime.UnixEpoch, "fp", "v1", null, null, null) { LastRelease = "2.0\nresolved at 2026-01-01T00:00:00Z" };
         var text = ErrorText.Issue(issue);
         Assert.DoesNotContain("\nresolved", text);
-        Assert.Equal(3, text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(4, text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
     [Fact]

@@ -28,7 +28,7 @@ public sealed class McpArgumentTests
             ("list_errors", new { since = "01/02/2026" }, "since must be an ISO-8601 time such as 2026-01-31T12:00:00Z."),
             ("list_errors", new { since = "yesterday" }, "since must be an ISO-8601 time such as 2026-01-31T12:00:00Z."),
             ("list_errors", new { cursor = "not-a-cursor" }, "cursor is not one this server gave out."),
-            ("list_errors", new { page = 2 }, "page is not an argument of list_errors; it takes status, since, limit, cursor."),
+            ("list_errors", new { page = 2 }, "page is not an argument of list_errors; it takes status, since, limit, cursor, query, sort."),
             ("get_error", new { }, "issue_id is required: The issue's id, from list_errors."),
             ("get_error", new { issue_id = "twelve" }, "issue_id must be a whole number."),
             ("get_error", new { issue_id = id, event_limit = 0 }, "event_limit must be a whole number from 1 to 50."),

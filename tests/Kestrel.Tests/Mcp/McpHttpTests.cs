@@ -77,7 +77,7 @@ public sealed class McpHttpTests
         var error = await Assert.ThrowsAnyAsync<Exception>(() => McpConnections.HttpAsync(server, "kst_" + new string('B', 43)));
         Assert.Contains("401", error.ToString());
         await using var client = await McpConnections.HttpAsync(server, project.Token);
-        Assert.Equal(5, (await client.ListToolsAsync()).Count);
+        Assert.Equal(6, (await client.ListToolsAsync()).Count);
     }
 
     [Fact]

@@ -18,15 +18,16 @@ public sealed class McpToolTests
         Assert.Equal("kestrel", client.ServerInfo!.Name);
         Assert.Contains("list_errors", client.ServerInstructions);
         var tools = (await client.ListToolsAsync()).ToDictionary(t => t.Name, t => t.ProtocolTool);
-        Assert.Equal(["get_error", "get_trend", "list_errors", "mark_ignored", "mark_resolved"], tools.Keys.Order());
+        Assert.Equal(["get_error", "get_tag_values", "get_trend", "list_errors", "mark_ignored", "mark_resolved"], tools.Keys.Order());
 
         var expected = new Dictionary<string, (string[] Arguments, string[] Required)>
         {
-            ["list_errors"] = (["status", "since", "limit", "cursor"], []),
+            ["list_errors"] = (["status", "since", "limit", "cursor", "query", "sort"], []),
             ["get_error"] = (["issue_id", "event_limit"], ["issue_id"]),
             ["mark_resolved"] = (["issue_id", "commit_sha", "note"], ["issue_id", "commit_sha"]),
             ["mark_ignored"] = (["issue_id", "reason"], ["issue_id"]),
             ["get_trend"] = (["issue_id", "hours"], ["issue_id"]),
+            ["get_tag_values"] = (["issue_id", "key", "limit"], ["issue_id", "key"]),
         };
         foreach (var (name, (arguments, required)) in expected)
         {

@@ -59,7 +59,7 @@ public sealed class McpTypeScriptClientTests
             : await RunAsync("stdio", KestrelProcess.Dll, server.DataDirectory, project.Token);
 
         Assert.Equal("kestrel", report.GetProperty("server").GetString());
-        Assert.Equal(["get_error", "get_trend", "list_errors", "mark_ignored", "mark_resolved"], report.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal(["get_error", "get_tag_values", "get_trend", "list_errors", "mark_ignored", "mark_resolved"], report.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
         var calls = report.GetProperty("calls").EnumerateArray().ToArray();
         Assert.Equal(1 + 3 * 2 + 6, calls.Length);
         Assert.All(calls[..^2], c => Assert.False(c.GetProperty("isError").GetBoolean(), c.GetProperty("text").GetString()));

@@ -52,10 +52,12 @@ public sealed class RetentionTests : IAsyncLifetime
         for (var i = 0; i < count; i++)
         {
             var id = (++nextId).ToString("x32");
-            var json = JsonSerializer.Serialize(new { event_id = id, exception = new[] { new { type, value = "boom" } }, extra = new { pad = new string('p', payloadBytes) } });
+            var json = JsonSerializer.Serialize(new { event_id = id, exception = new[] { new { type, value = "boom" } }, user = new { id = "u" + nextId },
+                extra = new { pad = new string('p', payloadBytes) } });
             using var document = JsonDocument.Parse(json);
             var at = Now - TimeSpan.FromDays(daysAgo);
-            var prepared = PreparedEvent.From(EventNormaliser.Normalise(document.RootElement, at));
+            var normalised = EventNormaliser.Normalise(document.RootElement, at);
+            var prepared = PreparedEvent.From(normalised, Kestrel.Tags.EventTags.Read(document.RootElement, normalised.Level));
             await events.StoreAsync(projectId, [prepared], at.ToUnixTimeMilliseconds(), CancellationToken.None);
             ids.Add(id);
         }
@@ -88,6 +90,12 @@ public sealed class RetentionTests : IAsyncLifetime
         Assert.Equal(mixedNew, StoredIds("MixedError"));
         Assert.Equal(3, EventCount("OldError")); // the issue and its count stay
         Assert.Equal(4, EventCount("MixedError"));
+        using (var connection = database.Open()) // and so do its tag counts
+        {
+            Assert.Equal(3, connection.ExecuteScalar<long>("SELECT users_affected FROM issues WHERE type = 'OldError'"));
+            Assert.Equal(3, connection.ExecuteScalar<long>(
+                "SELECT t.count FROM issue_tags t JOIN issues i ON i.id = t.issue_id WHERE i.type = 'OldError' AND t.key = 'level' AND t.value = 'error'"));
+        }
         Assert.DoesNotContain(old[0], StoredIds("MixedError").Concat(mixedOld));
     }
 

@@ -66,7 +66,7 @@ public sealed class HostileContentTests(BrowserFixture browser)
     }
 
     /// <summary>Only the site's own script element exists, no element came from event data, and no link runs script.</summary>
-    private static async Task AssertInert(IPage page)
+    internal static async Task AssertInert(IPage page)
     {
         Assert.Equal(1, await page.EvaluateAsync<int>("document.scripts.length"));
         Assert.Equal(0, await page.EvaluateAsync<int>("document.querySelectorAll('img, iframe, main svg:not(.chart), b, [onerror], [onload], [onmouseover], [onfocus]').length"));

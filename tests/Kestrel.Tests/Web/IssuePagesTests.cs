@@ -58,7 +58,7 @@ public sealed class IssuePagesTests(BrowserFixture browser)
         await ui.Page.GotoAsync("/projects/shop/issues");
         await Assertions.Expect(ui.Page.Locator("nav.tabs a.current")).ToContainTextAsync("Open 2");
         var row = ui.Page.GetByRole(AriaRole.Row).Filter(new() { HasText = "CheckoutError" });
-        await Assertions.Expect(row.Locator("td.num")).ToHaveTextAsync("2");
+        await Assertions.Expect(row.Locator("td.num.events")).ToHaveTextAsync("2");
         await Assertions.Expect(row.Locator("svg.chart")).ToHaveAttributeAsync("aria-label", "Events per hour over the last 24 hours: 2");
         await ui.ScreenshotAsync("issue-list");
 
@@ -133,7 +133,7 @@ public sealed class IssuePagesTests(BrowserFixture browser)
         await Assertions.Expect(ui.Page.Locator("table.issues tbody tr")).ToHaveCountAsync(5);
 
         await ui.Page.GotoAsync("/projects/shop/issues");
-        await ui.Page.GetByLabel("Search title and culprit").FillAsync("step1");
+        await ui.Page.GetByLabel("Search issues").FillAsync("step1");
         await ui.Page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
         await Assertions.Expect(ui.Page.Locator("table.issues tbody tr")).ToHaveCountAsync(10);
         await ui.Page.GetByLabel("Select all issues on this page").CheckAsync();

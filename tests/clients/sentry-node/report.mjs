@@ -1,5 +1,5 @@
 // Reports one kind of error to a DSN with the real @sentry/node SDK, then exits once it was delivered.
-// Usage: node report.mjs <dsn> exception|message|rejection
+// Usage: node report.mjs <dsn> exception|message|rejection|tagged
 // The functions have names so the tests can check the frames Kestrel shows.
 import * as Sentry from '@sentry/node';
 
@@ -8,6 +8,10 @@ Sentry.init({ dsn, release: 'shop-web@2.4.1', environment: 'test' });
 
 function checkout(order) {
   if (!order.items) throw new TypeError(`Order ${order.id} has no items`);
+}
+
+function shipOrder(order) {
+  throw new Error(`Order ${order.id} has no address`);
 }
 
 function applyDiscount(cart) {
@@ -35,6 +39,17 @@ switch (scenario) {
       process.exit(0);
     });
     applyDiscount({ id: 7 });
+    break;
+  case 'tagged':
+    // Three events of one issue from two users, with tags of the application's own (tier).
+    for (const [id, tier] of [['u-1', 'pro'], ['u-2', 'free'], ['u-1', 'pro']]) {
+      try {
+        shipOrder({ id: 9 });
+      } catch (error) {
+        Sentry.captureException(error, { user: { id, email: `${id}@example.com` }, tags: { tier } });
+      }
+    }
+    await Sentry.flush(10_000);
     break;
   default:
     console.error(`unknown scenario '${scenario}'`);

@@ -1,10 +1,18 @@
 using Dapper;
 using Kestrel.Platform;
+using Kestrel.Search;
 
 namespace Kestrel.Issues.Pages;
 
-/// <summary>What the issue list shows: one status tab, an optional search, a sort order and a keyset cursor.</summary>
-public sealed record IssueListFilter(string Status, string? Search, string Sort, string? Cursor);
+/// <summary>
+/// What the issue list shows: one status tab, an optional search (as typed, and parsed: <see cref="Query"/>),
+/// a sort order and a keyset cursor. A search that does not parse shows <see cref="SearchProblem"/> and no issues.
+/// </summary>
+public sealed record IssueListFilter(string Status, string? Search, string Sort, string? Cursor)
+{
+    public SearchQuery Query { get; init; } = SearchQuery.All;
+    public string? SearchProblem { get; init; }
+}
 
 /// <summary>One page of the list, the count of each status tab (with the search applied) and each issue's last 24 hours.</summary>
 public sealed record IssueList(IReadOnlyList<IssueRow> Issues, IReadOnlyDictionary<string, long> Counts,
@@ -26,28 +34,22 @@ public sealed class IssueListQuery(Database database)
         ["last_seen"] = "i.last_seen",
         ["first_seen"] = "i.first_seen",
         ["events"] = "i.event_count",
+        ["users"] = "i.users_affected",
     };
 
     public IssueList Run(long projectId, IssueListFilter filter, DateTimeOffset now)
     {
+        if (filter.SearchProblem is not null) return new IssueList([], new Dictionary<string, long>(), new Dictionary<long, long[]>(), null);
         var after = Cursor.Decode(filter.Cursor, 2);
-        var search = !string.IsNullOrEmpty(filter.Search);
-        var parameters = new
-        {
-            projectId,
-            status = filter.Status,
-            like = "%" + IssueStore.EscapeLike(filter.Search ?? "") + "%",
-            afterKey = after?[0],
-            afterId = after?[1],
-            take = PageSize + 1,
-        };
+        var parameters = new DynamicParameters(new { projectId, status = filter.Status, afterKey = after?[0], afterId = after?[1], take = PageSize + 1 });
+        var search = SearchSql.Conditions(filter.Query, parameters, now);
         using var connection = database.Open();
         var rows = connection.Query<IssueRow>(PageSql(filter.Sort, search, after is not null), parameters).AsList();
         string? next = null;
         if (rows.Count > PageSize)
         {
             var last = rows[PageSize - 1];
-            next = Cursor.Encode(filter.Sort switch { "first_seen" => last.FirstSeen, "events" => last.EventCount, _ => last.LastSeen }, last.Id);
+            next = Cursor.Encode(SearchSql.SortKey(Sorts[filter.Sort], last), last.Id);
             rows.RemoveAt(PageSize);
         }
         var counts = connection.Query<(string Status, long Count)>(CountSql(search), parameters)
@@ -55,19 +57,18 @@ public sealed class IssueListQuery(Database database)
         return new IssueList(rows, counts, Hourly(connection, rows.Select(r => r.Id).ToArray(), now, 24), next);
     }
 
-    private const string SearchCondition = " AND (i.title LIKE @like ESCAPE '\\' OR i.culprit LIKE @like ESCAPE '\\')";
-
     /// <summary>One page of one status in one sort order, after the cursor's (key, id) when there is one.</summary>
-    internal static string PageSql(string sort, bool search, bool afterCursor)
+    /// <param name="search">the search's conditions from <see cref="SearchSql.Conditions"/></param>
+    internal static string PageSql(string sort, string search, bool afterCursor)
     {
         var column = Sorts[sort];
-        return IssueStore.Select + " WHERE i.project_id = @projectId AND i.status = @status" + (search ? SearchCondition : "")
+        return IssueStore.Select + " WHERE i.project_id = @projectId AND i.status = @status" + search
             + (afterCursor ? $" AND ({column} < @afterKey OR ({column} = @afterKey AND i.id < @afterId))" : "")
             + $" ORDER BY {column} DESC, i.id DESC LIMIT @take";
     }
 
-    internal static string CountSql(bool search) =>
-        "SELECT i.status, COUNT(*) FROM issues i WHERE i.project_id = @projectId" + (search ? SearchCondition : "") + " GROUP BY i.status";
+    internal static string CountSql(string search) =>
+        "SELECT i.status, COUNT(*) FROM issues i WHERE i.project_id = @projectId" + search + " GROUP BY i.status";
 
     /// <summary>Events per hour of the last <paramref name="hours"/> hours (the current hour last) for each issue.</summary>
     internal static Dictionary<long, long[]> Hourly(Microsoft.Data.Sqlite.SqliteConnection connection, long[] issueIds, DateTimeOffset now, int hours)

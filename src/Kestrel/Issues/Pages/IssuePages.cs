@@ -21,9 +21,10 @@ public static class IssuePages
         if (projects.FindBySlug(slug) is not { } project) return ProjectPages.NotFound(session, slug);
         status = IssueListQuery.Statuses.Contains(status) ? status! : "open";
         sort = sort is not null && IssueListQuery.Sorts.ContainsKey(sort) ? sort : "last_seen";
-        var search = query?.Trim() is { Length: > 0 } s ? s[..Math.Min(s.Length, 200)] : null;
+        var search = query?.Trim() is { Length: > 0 } s ? s : null;
         if (cursor is not null && Cursor.Decode(cursor, 2) is null) cursor = null;
-        var filter = new IssueListFilter(status, search, sort, cursor);
+        var problem = Search.SearchParser.TryParse(search, out var parsed);
+        var filter = new IssueListFilter(status, search, sort, cursor) { Query = parsed, SearchProblem = problem };
         return Page.Render<IssueListPage>(new
         {
             Shell = session.Shell(project.Slug, project.Name),
