@@ -12,7 +12,7 @@ namespace Kestrel.Mcp;
 public static class Completions
 {
     /// <summary>What <c>triage</c>'s query is most often, offered as the user starts typing it.</summary>
-    private static readonly string[] Queries = ["is:unresolved", "is:resolved", "is:ignored"];
+    private static readonly string[] Queries = ["is:unresolved", "is:regressed", "is:resolved", "is:ignored", "release:latest", "environment:production"];
 
     public static ValueTask<CompleteResult> Complete(RequestContext<CompleteRequestParams> context, CancellationToken cancellationToken)
     {

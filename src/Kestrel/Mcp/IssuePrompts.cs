@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Text;
 using Kestrel.Issues;
+using Kestrel.Search;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -36,15 +37,15 @@ public sealed class IssuePrompts(IssueStore issues, TrendStore trends, TimeProvi
     [McpServerPrompt(Name = Triage, Title = "Triage errors")]
     [Description("Triage this project's errors: the issues matching a query with their event counts and how they trend, and the instruction to rank them by impact, set noise aside with a reason, and say what was found on each. Use it to decide what to fix first.")]
     public IEnumerable<PromptMessage> TriagePrompt(RequestContext<GetPromptRequestParams> context,
-        [Description("Which issues, e.g. is:unresolved (the default), is:resolved, is:ignored, or words of the title or culprit.")] string? query = null)
+        [Description("Which issues, in list_errors' search syntax: e.g. is:unresolved (the default), is:regressed, environment:production release:latest, users:>10, or words of the title or culprit.")] string? query = null)
     {
         var projectId = McpPrimitives.ProjectOf(context);
         query = string.IsNullOrWhiteSpace(query) ? DefaultQuery : query.Trim();
-        var (status, text) = TriageQuery.Parse(query);
-        var page = issues.List(projectId, new IssueQuery(status, null, text, TriageLimit, null));
+        if (SearchParser.TryParse(query, out var search) is { } problem) throw new McpProtocolException(problem, McpErrorCode.InvalidParams);
+        var page = issues.List(projectId, new IssueQuery(null, null, search, TriageLimit, null), time.GetUtcNow());
         var list = new ErrorList(page.Issues.Select(ErrorSummary.From).ToList(), null);
 
-        var data = new StringBuilder().Append("query: ").Append(ErrorText.Clean(query)).Append('\n').Append(ErrorText.List(list, status));
+        var data = new StringBuilder().Append("query: ").Append(ErrorText.Clean(query)).Append('\n').Append(ErrorText.List(list, null));
         if (page.NextCursor is not null) data.Append("(more issues match than these ").Append(TriageLimit).Append(")\n");
         if (list.Issues.Count > 0) data.Append("\nevents in the last 24 hours, and in the 24 hours before:\n");
         foreach (var issue in list.Issues)

@@ -40,7 +40,8 @@ public static class IssueResources
         var cursor = context.Params?.Cursor;
         if (cursor is not null && !IssueRules.IsListCursor(cursor))
             throw new McpProtocolException(IssueRules.CursorProblem + " Pass the nextCursor of the previous resources/list answer.", McpErrorCode.InvalidParams);
-        var page = context.Services!.GetRequiredService<IssueStore>().List(projectId, new IssueQuery("open", null, null, PageSize, cursor));
+        var services = context.Services!;
+        var page = services.GetRequiredService<IssueStore>().List(projectId, new IssueQuery("open", null, null, PageSize, cursor), services.GetRequiredService<TimeProvider>().GetUtcNow());
         return ValueTask.FromResult(new ListResourcesResult
         {
             Resources = page.Issues.Select(issue => ListEntry(ErrorSummary.From(issue))).ToList(),

@@ -28,13 +28,13 @@ public static class PromptText
         """;
 
     public static string Triage(string dataBlock, int count) => $"""
-        Triage this project's errors in Kestrel. Below are the issues that match the query ({count} shown, most recently seen first): id, status, level, title, culprit, events, last seen, then each one's events in the last 24 hours against the 24 hours before.
+        Triage this project's errors in Kestrel. Below are the issues that match the query ({count} shown, most recently seen first): id, status, level, title, culprit, events, users affected, last seen, then each one's events in the last 24 hours against the 24 hours before.
 
         {DataRule}
 
         {dataBlock}
         Do this:
-        1. Rank them by impact: how many events, whether they are growing (the last 24 hours against the 24 before), how recently they happened and their level. Call get_error on the ones that rank high to see their stacks and who they hit.
+        1. Rank them by impact: how many events and users, whether they are growing (the last 24 hours against the 24 before), how recently they happened and their level. Call get_error on the ones that rank high to see their stacks and who they hit.
         2. Set noise aside: errors that need no fix (expected failures, bots and crawlers, browser extensions, third-party scripts, clients you do not control). Call mark_ignored on each with a reason that says why it is noise.
         3. Say what you found on every issue you looked at: for an ignored one in its reason, for the others in your answer.
         4. Answer with the ranked list: issue id, title, why it ranks there, and what to do next (the fix_error prompt for those worth fixing now).

@@ -3,6 +3,7 @@ using Dapper;
 using Kestrel.Ingest;
 using Kestrel.Issues;
 using Kestrel.Platform;
+using Kestrel.Search;
 
 namespace Kestrel.Mcp;
 
@@ -44,8 +45,8 @@ public sealed class ResourceStore(Database database)
             new
             {
                 projectId, status,
-                prefix = IssueStore.EscapeLike(typed) + "%",
-                contains = "%" + IssueStore.EscapeLike(typed) + "%",
+                prefix = SearchSql.EscapeLike(typed) + "%",
+                contains = "%" + SearchSql.EscapeLike(typed) + "%",
                 take = MaxCompletions + 1,
             }).AsList();
     }
@@ -57,7 +58,7 @@ public sealed class ResourceStore(Database database)
         return connection.Query<string>("""
             SELECT event_id FROM events WHERE project_id = @projectId AND issue_id = @issueId AND event_id LIKE @prefix ESCAPE '\'
             ORDER BY id DESC LIMIT @take
-            """, new { projectId, issueId, prefix = IssueStore.EscapeLike(typed.ToLowerInvariant()) + "%", take = MaxCompletions + 1 }).AsList();
+            """, new { projectId, issueId, prefix = SearchSql.EscapeLike(typed.ToLowerInvariant()) + "%", take = MaxCompletions + 1 }).AsList();
     }
 
     private sealed record EventRow(string EventId, long ReceivedAt, long OccurredAt, string Level, byte[] Payload);

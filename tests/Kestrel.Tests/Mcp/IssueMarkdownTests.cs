@@ -58,7 +58,7 @@ public sealed class IssueMarkdownTests
     [Fact]
     public void A_picker_title_reads_as_one_short_line()
     {
-        var issue = new ErrorSummary(42, "TypeError: x is undefined", "TypeError", "open", 1_234, DateTime.UnixEpoch, "app/cart.js in render", "error");
+        var issue = new ErrorSummary(42, "TypeError: x is undefined", "TypeError", "open", 1_234, DateTime.UnixEpoch, "app/cart.js in render", "error", 17);
         Assert.Equal("#42 TypeError: x is undefined — app/cart.js in render, 1.2k events", IssueMarkdown.PickerTitle(issue));
         Assert.Equal("#42 TypeError: x is undefined, 1.2k events", IssueMarkdown.PickerTitle(issue with { Culprit = "" }));
 

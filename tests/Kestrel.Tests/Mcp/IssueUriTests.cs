@@ -68,21 +68,4 @@ public sealed class IssueUriTests
         Assert.Equal("kestrel://issues/42/events/0123456789abcdef0123456789abcdef", new IssueUri(42, "0123456789abcdef0123456789abcdef").ToString());
         Assert.Equal(new IssueUri(42, null), IssueUri.Parse(new IssueUri(42, null).ToString()));
     }
-
-    [Theory]
-    [InlineData("is:unresolved", "open", null)]
-    [InlineData("IS:Open  cart", "open", "cart")]
-    [InlineData("is:resolved", "resolved", null)]
-    [InlineData("is:ignored checkout failed", "ignored", "checkout failed")]
-    [InlineData("price cart", null, "price cart")]
-    public void The_triage_query_takes_a_status_and_words(string query, string? status, string? text) =>
-        Assert.Equal((status, text), TriageQuery.Parse(query));
-
-    [Fact]
-    public void A_triage_query_term_it_does_not_know_is_named()
-    {
-        var error = Assert.Throws<ModelContextProtocol.McpProtocolException>(() => TriageQuery.Parse("is:unresolved browser:Chrome"));
-        Assert.Contains("'browser:Chrome'", error.Message);
-        Assert.Equal(ModelContextProtocol.McpErrorCode.InvalidParams, error.ErrorCode);
-    }
 }

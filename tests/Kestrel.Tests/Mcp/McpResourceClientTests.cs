@@ -97,7 +97,7 @@ public sealed class McpResourceClientTests
         Assert.DoesNotContain(foreignId.ToString(), Values("foreignId"));
         Assert.Single(Values("eventId"));
         Assert.Equal([checkoutId.ToString()], Values("prompt"));
-        Assert.Equal(["is:unresolved", "is:resolved", "is:ignored"], Values("query"));
+        Assert.Equal(["is:unresolved", "is:regressed", "is:resolved", "is:ignored"], Values("query"));
 
         PromptsWork(report, checkoutId, foreignId);
     }
@@ -135,6 +135,9 @@ public sealed class McpResourceClientTests
         Assert.Contains($"#{checkoutId}: 1 (before: 0)", triage);
         var narrowed = Messages("triageQuery")[0].GetProperty("content").GetProperty("text").GetString()!;
         Assert.Contains("(1 shown", narrowed);
+        var byTag = Messages("triageTag")[0].GetProperty("content").GetProperty("text").GetString()!; // list_errors' search syntax
+        Assert.Contains("(1 shown", byTag);
+        Assert.Contains($"#{checkoutId} open error CheckoutError: could not price the cart | app/cart.py in checkout | 1 event | 1 user |", byTag);
 
         string Error(string name)
         {
@@ -147,7 +150,7 @@ public sealed class McpResourceClientTests
         Assert.Contains($"issue_id {foreignId} is not an issue of this project.", Error("fixForeign"));
         Assert.Contains("issue_id must be an issue's id, a whole number such as 42", Error("fixNotANumber"));
         Assert.Contains("issue_id", Error("fixWithoutArguments"));
-        Assert.Contains("query term 'browser:Chrome' is not understood", Error("triageBadQuery"));
+        Assert.Contains("The search term 'timesSeen:>many' is malformed", Error("triageBadQuery"));
 
         var verify = Messages("verifyResolved");
         Assert.Contains("resolved at ", verify[0].GetProperty("content").GetProperty("resource").GetProperty("text").GetString());

@@ -67,7 +67,8 @@ try {
     fixForeign: await attempt(() => client.getPrompt({ name: "fix_error", arguments: { issue_id: String(foreignIssueId) } })),
     fixNotANumber: await attempt(() => client.getPrompt({ name: "fix_error", arguments: { issue_id: "forty-two" } })),
     fixWithoutArguments: await attempt(() => client.getPrompt({ name: "fix_error" })),
-    triageBadQuery: await attempt(() => client.getPrompt({ name: "triage", arguments: { query: "browser:Chrome" } })),
+    triageTag: await attempt(() => client.getPrompt({ name: "triage", arguments: { query: "browser:\"Firefox 130\"" } })),
+    triageBadQuery: await attempt(() => client.getPrompt({ name: "triage", arguments: { query: "timesSeen:>many" } })),
   };
   await client.callTool({ name: "mark_resolved", arguments: { issue_id: Number(issueId), commit_sha: "abcdef0", note: "fixed" } });
   report.getPrompt.verifyResolved = await attempt(() => client.getPrompt({ name: "verify_fix", arguments: { issue_id: issueId } }));
