@@ -69,6 +69,7 @@ public sealed class McpResourceClientTests
         Assert.Contains($"Issue #{checkoutId}: CheckoutError: could not price the cart", markdown);
         Assert.Contains("    >    42 |     total = price * qty", markdown);
         Assert.Contains("breadcrumbs (oldest first):", markdown);
+        Assert.Contains("\nbrowser: Firefox 130 ", markdown); // get_error's facets come with it
         var eventText = report.GetProperty("event")[0].GetProperty("text").GetString()!;
         Assert.Matches($"^# Kestrel issue #{checkoutId}, event [0-9a-f]{{32}}\n", eventText);
         Assert.Contains("request: POST https://shop.example/checkout", eventText);
