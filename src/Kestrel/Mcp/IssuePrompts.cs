@@ -29,8 +29,7 @@ public sealed class IssuePrompts(IssueStore issues, TrendStore trends, TimeProvi
         [Description(IssueIdText)] string issue_id, CancellationToken cancellationToken)
     {
         var (issueId, read) = await ReadAsync(context, issue_id, cancellationToken);
-        var latest = read.Details.GetProperty("events").EnumerateArray().FirstOrDefault();
-        var usesReleases = latest.ValueKind == System.Text.Json.JsonValueKind.Object && latest.TryGetProperty("release", out _);
+        var usesReleases = read.Details.GetProperty("issue").TryGetProperty("lastRelease", out _); // null fields are left out
         return [Attached(read), Said(PromptText.FixError(issueId, usesReleases))];
     }
 
