@@ -37,6 +37,7 @@ public static class McpEndpoints
                 options.ServerInstructions = Instructions;
             })
             .WithTools(ToolSchemas.CreateTools())
+            .WithResourcesAndPrompts()
             .WithRequestFilters(filters => filters.AddCallToolFilter(next => async (context, cancellationToken) =>
             {
                 if (context.MatchedPrimitive is McpServerTool tool && ToolArguments.Problem(tool.ProtocolTool, context.Params?.Arguments) is { } problem)

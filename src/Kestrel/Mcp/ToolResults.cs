@@ -20,6 +20,8 @@ public static class ToolResults
     public static CallToolResult UnknownIssue(long issueId) =>
         Error($"issue_id {issueId} is not an issue of this project. Use an id from list_errors.");
 
-    public static CallToolResult NoProject =>
-        Error("The project token of this connection is not valid (any more; it may have been rotated). Reconnect with the project's current token.");
+    public const string NoProjectSentence =
+        "The project token of this connection is not valid (any more; it may have been rotated). Reconnect with the project's current token.";
+
+    public static CallToolResult NoProject => Error(NoProjectSentence);
 }

@@ -24,10 +24,13 @@ public sealed class McpTypeScriptClientTests
         }
     }
 
-    private static async Task<JsonElement> RunAsync(params string[] arguments)
+    private static Task<JsonElement> RunAsync(params string[] arguments) => RunScriptAsync("check.mjs", arguments);
+
+    /// <summary>Runs one of the client's scripts; returns the JSON report it prints.</summary>
+    internal static async Task<JsonElement> RunScriptAsync(string script, params string[] arguments)
     {
         var info = new ProcessStartInfo("node") { WorkingDirectory = ClientDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add("check.mjs");
+        info.ArgumentList.Add(script);
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("KESTREL_", StringComparison.Ordinal)).ToList()) info.Environment.Remove(key);
         Assert.True(Directory.Exists(Path.Combine(ClientDirectory, "node_modules")), "run scripts/install-test-deps.sh first");
@@ -36,7 +39,7 @@ public sealed class McpTypeScriptClientTests
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"node check.mjs {arguments[0]} failed:\n{await stderr}");
+        Assert.True(process.ExitCode == 0, $"node {script} {arguments[0]} failed:\n{await stderr}");
         return JsonDocument.Parse(await stdout).RootElement.Clone();
     }
 

@@ -4,18 +4,9 @@
 //   node check.mjs stdio KESTREL_DLL DATA_DIRECTORY TOKEN
 // Prints one JSON report on stdout; exits 1 with the error on stderr when anything fails.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { transportFrom } from "./transport.mjs";
 
-const [mode, ...args] = process.argv.slice(2);
-const transport = mode === "http"
-  ? new StreamableHTTPClientTransport(new URL(args[0]), { requestInit: { headers: { Authorization: `Bearer ${args[1]}` } } })
-  : new StdioClientTransport({
-      command: "dotnet",
-      args: [args[0], "mcp"],
-      env: { ...process.env, KESTREL_DATA: args[1], KESTREL_TOKEN: args[2] },
-      stderr: "inherit",
-    });
+const { transport } = transportFrom(process.argv.slice(2));
 
 const client = new Client({ name: "kestrel-typescript-check", version: "1.0.0" });
 try {
