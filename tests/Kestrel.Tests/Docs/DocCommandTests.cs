@@ -56,7 +56,7 @@ public sealed partial class DocCommandTests(FreshClone clone) : IClassFixture<Fr
         var shell = new DocShell(work.Path, clone.Binary, server.Address);
 
         var commands = ShellBlocks.Commands(Readme, "## Quick start");
-        Assert.Equal(4, commands.Count(c => !c.Text.Contains("kst_...", StringComparison.Ordinal))); // project create, send, list, resolve
+        Assert.Equal(5, commands.Count(c => !c.Text.Contains("kst_...", StringComparison.Ordinal))); // project create, send, list, resolve, search
         foreach (var command in commands)
         {
             if (command.Text.Contains("kst_...", StringComparison.Ordinal)) continue; // `export KESTREL_TOKEN=kst_...`: the shell has the real one
