@@ -1,41 +1,37 @@
-using Kestrel.Alerts;
-using Kestrel.Issues;
 using Kestrel.Platform;
 
 namespace Kestrel.Ingest;
 
 /// <summary>
 /// Step 050 of ingest: stores events and keeps their issues' counts, status, hourly trend and tags.
-/// Runs on the single writer; a request's events go in one job, so they are stored all or none.
+/// Runs on the single writer; a request's events go in one job, so they are stored all or none, and its
+/// issue writes go in the same transaction (<see cref="PendingIssueCounts"/>).
 /// </summary>
 public sealed class EventStore(DatabaseWriter writer)
 {
     public Task<string[]> StoreAsync(long projectId, IReadOnlyList<PreparedEvent> events, long receivedAtMs, CancellationToken cancellationToken) =>
-        writer.WriteAsync(session => Store(session, projectId, events, receivedAtMs), cancellationToken);
+        writer.WriteAsync(session => Store(session, projectId, events, receivedAtMs), cancellationToken, defers: true);
 
     /// <summary>Queues the events unless the writer's queue is full; null then, and nothing is written.</summary>
     public Task<string[]>? TryStoreAsync(long projectId, IReadOnlyList<PreparedEvent> events, long receivedAtMs)
     {
         long bytes = 0;
         foreach (var e in events) bytes += e.StoredPayload.Length;
-        return writer.TryWriteAsync(session => Store(session, projectId, events, receivedAtMs), bytes);
+        return writer.TryWriteAsync(session => Store(session, projectId, events, receivedAtMs), bytes, defers: true);
     }
 
     private const string FindIssueSql = "SELECT id FROM issues WHERE project_id = $project AND fingerprint = $fingerprint";
 
-    // Counts start at zero: CountIssueSql adds the job's events, the first one included.
+    // Counts start at zero: PendingIssueCounts adds the transaction's events, the first one included.
     private const string CreateIssueSql = """
         INSERT INTO issues (project_id, fingerprint, grouping_version, title, type, culprit, level, status, event_count, first_seen, last_seen)
         VALUES ($project, $fingerprint, $version, $title, $type, $culprit, $level, 'open', 0, $now, $now)
         RETURNING id
         """;
 
-    private const string DeleteIssueSql = "DELETE FROM issues WHERE id = $issue AND event_count = 0";
-
     // The activity log's first entry, with the event that made the issue.
     private const string CreatedActivitySql =
         "INSERT INTO issue_activity (project_id, issue_id, at, kind, event_id) VALUES ($project, $issue, $now, 'created', $event_id)";
-    private const string DeleteActivitySql = "DELETE FROM issue_activity WHERE issue_id = $issue";
 
     // SDKs resend an event after a network failure; the same event_id is stored and counted once.
     private const string InsertEventSql = """
@@ -44,44 +40,24 @@ public sealed class EventStore(DatabaseWriter writer)
         ON CONFLICT (project_id, event_id) DO NOTHING
         """;
 
-    // An ignored issue stays ignored and keeps counting. Whether new events reopen a resolved one is
-    // Regressions' rule, asked only for the issues this answers are resolved.
-    private const string CountIssueSql = """
-        UPDATE issues SET
-            event_count = event_count + $count,
-            last_seen = max(last_seen, $now),
-            level = $level
-        WHERE id = $issue
-        RETURNING status = 'resolved'
-        """;
-
-    private const string CountHourSql = """
-        INSERT INTO issue_hourly (issue_id, hour, count) VALUES ($issue, $hour, $count)
-        ON CONFLICT (issue_id, hour) DO UPDATE SET count = count + excluded.count
-        """;
-
+    /// <summary>
+    /// Stores the events and finds or makes their issues now; what that does to the issues (counts, trend,
+    /// tags, regressions, alerts) is left to <see cref="PendingIssueCounts"/>, made once per transaction.
+    /// </summary>
     private static string[] Store(WriterSession session, long projectId, IReadOnlyList<PreparedEvent> events, long receivedAtMs)
     {
         var issueIds = session.Memo<IssueIdCache>();
-        var alerts = AlertTriggers.Start(session, projectId, receivedAtMs); // null when the project has no alert rules
+        var counts = session.Pending<PendingIssueCounts>();
         var insert = session.Command(InsertEventSql, "$project", "$issue", "$event_id", "$received", "$occurred", "$level", "$payload");
         var ids = new string[events.Count];
-        // Issue id → events stored and the level of the last one: one count update per issue per request.
-        var counted = new Dictionary<long, (int Count, string Level)>();
-        List<(long Id, string Fingerprint)>? created = null;
-        // The issue of each stored event (0: a resend, not stored), for the regression rule.
-        var storedIn = new long[events.Count];
-        var tags = new Tags.IssueTagCounts();
-
         for (var i = 0; i < events.Count; i++)
         {
             var e = events[i];
-            var group = e.Group;
             ids[i] = e.EventId;
-            if (!issueIds.TryGet(projectId, group.Fingerprint, out var issueId))
+            if (!issueIds.TryGet(projectId, e.Group.Fingerprint, out var issueId))
             {
-                issueId = FindOrCreateIssue(session, projectId, e, receivedAtMs, ref created);
-                issueIds.Add(projectId, group.Fingerprint, issueId);
+                issueId = FindOrCreateIssue(session, projectId, e, receivedAtMs, counts);
+                issueIds.Add(projectId, e.Group.Fingerprint, issueId);
             }
 
             insert.Parameters[0].Value = projectId;
@@ -92,52 +68,12 @@ public sealed class EventStore(DatabaseWriter writer)
             insert.Parameters[5].Value = e.Level;
             insert.Parameters[6].Value = e.StoredPayload;
             if (insert.ExecuteNonQuery() == 0) continue; // already stored
-            alerts?.Stored(issueId, e);
-
-            counted[issueId] = (counted.GetValueOrDefault(issueId).Count + 1, e.Level);
-            storedIn[i] = issueId;
-            tags.Add(issueId, e);
+            counts.Stored(projectId, issueId, e, receivedAtMs);
         }
-
-        var count = session.Command(CountIssueSql, "$issue", "$count", "$now", "$level");
-        var countHour = session.Command(CountHourSql, "$issue", "$hour", "$count");
-        var hour = receivedAtMs / 3_600_000 * 3_600_000;
-        foreach (var (issueId, (n, level)) in counted)
-        {
-            count.Parameters[0].Value = issueId;
-            count.Parameters[1].Value = n;
-            count.Parameters[2].Value = receivedAtMs;
-            count.Parameters[3].Value = level;
-            alerts?.BeforeCount(issueId);
-            // Only a remembered id of an issue deleted behind the writer's back finds no row. Throwing
-            // rolls the batch back, which makes the writer forget every id, and the retry finds the truth.
-            var resolved = count.ExecuteScalar() ?? throw new InvalidOperationException($"Issue {issueId} is gone; writing again without remembered issue ids.");
-            if (resolved is 1L) Regressions.Check(session.Connection, session.Transaction, projectId, issueId, EventsOf(issueId, events, storedIn), receivedAtMs);
-            // After the regression rule, so an alert sees whether the events reopened the issue.
-            alerts?.AfterCount(issueId);
-
-            countHour.Parameters[0].Value = issueId;
-            countHour.Parameters[1].Value = hour;
-            countHour.Parameters[2].Value = n;
-            countHour.ExecuteNonQuery();
-        }
-        tags.Write(session, projectId, receivedAtMs);
-
-        // An issue made for an event that turned out to be a resend (possible only when grouping
-        // changed since it was first stored) would show with no events: take it back.
-        if (created is not null) DeleteUnused(session, issueIds, projectId, created, counted);
-        // Alerts read what was decided above (made, reopened) and queue notifications in this same transaction.
-        alerts?.Decide(created?.Select(c => c.Id));
         return ids;
     }
 
-    private static IEnumerable<(string EventId, string? Release)> EventsOf(long issueId, IReadOnlyList<PreparedEvent> events, long[] storedIn)
-    {
-        for (var i = 0; i < events.Count; i++)
-            if (storedIn[i] == issueId) yield return (events[i].EventId, events[i].Release);
-    }
-
-    private static long FindOrCreateIssue(WriterSession session, long projectId, PreparedEvent e, long now, ref List<(long Id, string Fingerprint)>? created)
+    private static long FindOrCreateIssue(WriterSession session, long projectId, PreparedEvent e, long now, PendingIssueCounts counts)
     {
         var group = e.Group;
         var find = session.Command(FindIssueSql, "$project", "$fingerprint");
@@ -161,23 +97,7 @@ public sealed class EventStore(DatabaseWriter writer)
         activity.Parameters[2].Value = now;
         activity.Parameters[3].Value = e.EventId;
         activity.ExecuteNonQuery();
-        (created ??= []).Add((id, group.Fingerprint));
+        counts.Created(projectId, id, group.Fingerprint);
         return id;
-    }
-
-    private static void DeleteUnused(WriterSession session, IssueIdCache issueIds, long projectId,
-        List<(long Id, string Fingerprint)> created, Dictionary<long, (int Count, string Level)> counted)
-    {
-        foreach (var (issueId, fingerprint) in created)
-        {
-            if (counted.ContainsKey(issueId)) continue;
-            var delete = session.Command(DeleteIssueSql, "$issue");
-            delete.Parameters[0].Value = issueId;
-            delete.ExecuteNonQuery();
-            var deleteActivity = session.Command(DeleteActivitySql, "$issue");
-            deleteActivity.Parameters[0].Value = issueId;
-            deleteActivity.ExecuteNonQuery();
-            issueIds.Remove(projectId, fingerprint);
-        }
     }
 }

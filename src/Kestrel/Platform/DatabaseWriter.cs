@@ -48,9 +48,9 @@ public sealed class DatabaseWriter : BackgroundService
     public int RefusedAtStop { get; private set; }
 
     /// <summary>Runs <paramref name="work"/> on the writer; the task ends after its transaction commits.</summary>
-    public async Task<T> WriteAsync<T>(Func<WriterSession, T> work, CancellationToken cancellationToken = default)
+    public async Task<T> WriteAsync<T>(Func<WriterSession, T> work, CancellationToken cancellationToken = default, bool defers = false)
     {
-        var job = new WriteJob<T>(work);
+        var job = new WriteJob<T>(work, defers: defers);
         await queue.Writer.WriteAsync(job, cancellationToken);
         return await job.Completion;
     }
@@ -61,13 +61,17 @@ public sealed class DatabaseWriter : BackgroundService
     /// null at once. Waiting instead would hold every request's body in memory for as long as the storm lasts.
     /// A job larger than the whole budget is still taken when nothing else waits.
     /// </summary>
-    public Task<T>? TryWriteAsync<T>(Func<WriterSession, T> work, long bytes)
+    /// <param name="defers">
+    /// the job leaves part of its writes to <see cref="WriterSession.Pending{T}"/>, made at the commit; a job
+    /// that does not defer gets every pending write made before it runs
+    /// </param>
+    public Task<T>? TryWriteAsync<T>(Func<WriterSession, T> work, long bytes, bool defers = false)
     {
         // Counted until the job completes, not until the writer takes it: the writer takes every waiting
         // job into its batch at once, so a stuck batch would otherwise leave the queue always "empty".
         var total = Interlocked.Add(ref queuedBytes, bytes);
         var jobs = Interlocked.Increment(ref queuedJobs);
-        var job = new WriteJob<T>(work, bytes, refusable: true);
+        var job = new WriteJob<T>(work, bytes, refusable: true, defers);
         if ((total > maxQueuedBytes && total != bytes) || jobs > maxQueuedJobs || !queue.Writer.TryWrite(job))
         {
             Release(job);
@@ -107,7 +111,10 @@ public sealed class DatabaseWriter : BackgroundService
         using (var pragma = connection.CreateCommand())
         {
             // After a checkpoint that reaches the end, the log restarts and is cut back to 32 MiB.
-            pragma.CommandText = $"PRAGMA wal_autocheckpoint = {AutoCheckpointPages}; PRAGMA journal_size_limit = 33554432;";
+            // Statement journals in memory: SQLite keeps one for every upsert that could fail halfway (each
+            // tag count is one) and spills it to a temporary file past 64 KiB, and those writes cost the
+            // writer a quarter of its time under array load (docs/performance.md, "Ingest cost").
+            pragma.CommandText = $"PRAGMA wal_autocheckpoint = {AutoCheckpointPages}; PRAGMA journal_size_limit = 33554432; PRAGMA temp_store = MEMORY;";
             pragma.ExecuteNonQuery();
         }
         using var session = new WriterSession(connection);
@@ -155,7 +162,7 @@ public sealed class DatabaseWriter : BackgroundService
         try
         {
             session.Begin();
-            foreach (var job in batch) job.Execute(session);
+            foreach (var job in batch) Execute(session, job);
             session.Commit();
         }
         catch (Exception e) when (IsDatabaseWide(e))
@@ -180,6 +187,12 @@ public sealed class DatabaseWriter : BackgroundService
         return true;
     }
 
+    private static void Execute(WriterSession session, IWriteJob job)
+    {
+        if (!job.Defers) session.WritePending();
+        job.Execute(session);
+    }
+
     /// <summary>Failures of the database rather than of one job: busy, locked, I/O error, corrupt, full.</summary>
     private static bool IsDatabaseWide(Exception e) => e is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 11 or 13 or 26 };
 
@@ -191,7 +204,7 @@ public sealed class DatabaseWriter : BackgroundService
             try
             {
                 session.Begin();
-                job.Execute(session);
+                Execute(session, job);
                 session.Commit();
             }
             catch (Exception e)
@@ -211,15 +224,17 @@ public sealed class DatabaseWriter : BackgroundService
     {
         long Bytes { get; }
         bool Refusable { get; }
+        bool Defers { get; }
         void Execute(WriterSession session);
         void Complete();
         void Fail(Exception error);
     }
 
-    private sealed class WriteJob<T>(Func<WriterSession, T> work, long bytes = 0, bool refusable = false) : IWriteJob
+    private sealed class WriteJob<T>(Func<WriterSession, T> work, long bytes = 0, bool refusable = false, bool defers = false) : IWriteJob
     {
         public long Bytes => bytes;
         public bool Refusable => refusable;
+        public bool Defers => defers;
         private readonly TaskCompletionSource<T> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T? result;
         public Task<T> Completion => completion.Task;

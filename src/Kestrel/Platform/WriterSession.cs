@@ -12,6 +12,20 @@ public interface IWriterMemo
 }
 
 /// <summary>
+/// Writes a store gathers over all the jobs of one transaction and makes once, just before the commit
+/// (say, one count update per issue however many requests stored events in it). The writer also makes
+/// them before running any job that did not ask to defer (<see cref="DatabaseWriter.TryWriteAsync{T}"/>),
+/// so such a job sees every earlier job's effect in full.
+/// </summary>
+public interface IPendingWrites
+{
+    void Write(WriterSession session);
+
+    /// <summary>Forgets what was gathered: after <see cref="Write"/>, or when the transaction rolls back.</summary>
+    void Clear();
+}
+
+/// <summary>
 /// The writer's connection inside its current transaction. Stores ask it for commands by SQL text;
 /// each is prepared once and reused for the life of the server, which matters on the ingest path.
 /// Only the writer thread ever touches a session, so nothing here needs locking.
@@ -20,6 +34,8 @@ public sealed class WriterSession(SqliteConnection connection) : IDisposable
 {
     private readonly Dictionary<string, SqliteCommand> commands = new(StringComparer.Ordinal);
     private readonly Dictionary<Type, IWriterMemo> memos = [];
+    private readonly Dictionary<Type, IPendingWrites> pendingByType = [];
+    private readonly List<IPendingWrites> pending = []; // in the order first used in this transaction
     private SqliteTransaction? transaction;
 
     public SqliteConnection Connection => connection;
@@ -46,10 +62,31 @@ public sealed class WriterSession(SqliteConnection connection) : IDisposable
         return (T)memo;
     }
 
+    /// <summary>
+    /// The instance of <typeparamref name="T"/> that gathers this transaction's writes; they are made at
+    /// the commit. The instance is reused by later transactions (after <see cref="IPendingWrites.Clear"/>).
+    /// </summary>
+    public T Pending<T>() where T : class, IPendingWrites, new()
+    {
+        if (!pendingByType.TryGetValue(typeof(T), out var writes)) pendingByType[typeof(T)] = writes = new T();
+        if (!pending.Contains(writes)) pending.Add(writes);
+        return (T)writes;
+    }
+
+    /// <summary>Makes every pending write now, in the transaction, in the order they were first asked for.</summary>
+    internal void WritePending()
+    {
+        // By index: a pending write may ask for another (which then goes last and is written too).
+        for (var i = 0; i < pending.Count; i++) pending[i].Write(this);
+        foreach (var writes in pending) writes.Clear();
+        pending.Clear();
+    }
+
     internal void Begin() => transaction = connection.BeginTransaction(deferred: false);
 
     internal void Commit()
     {
+        WritePending();
         transaction!.Commit();
         transaction.Dispose();
         transaction = null;
@@ -60,6 +97,8 @@ public sealed class WriterSession(SqliteConnection connection) : IDisposable
         try { transaction?.Rollback(); } catch (SqliteException) { /* already rolled back by SQLite */ }
         transaction?.Dispose();
         transaction = null;
+        foreach (var writes in pending) writes.Clear();
+        pending.Clear();
         foreach (var memo in memos.Values) memo.Forget();
     }
 

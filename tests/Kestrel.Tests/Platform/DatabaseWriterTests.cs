@@ -89,6 +89,68 @@ public sealed class DatabaseWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task Requests_in_one_transaction_make_one_count_per_issue_and_exact_totals()
+    {
+        static PreparedEvent Tagged(string type, string id) =>
+            PreparedEvent.From(Normalise(type, id), new Kestrel.Tags.EventTagSet([new("level", "error"), new("user", "id:" + id[^1])], 0));
+        var stores = Enumerable.Range(1, 5).Select(n => Store(Tagged("SameError", Id(n)), Tagged("OtherError", Id(100 + n)))).ToList();
+        await writer.StartAsync(CancellationToken.None);
+        await Task.WhenAll(stores);
+
+        Assert.Equal(1, writer.CommittedBatches); // queued before the writer started: one transaction
+        using var connection = database.Open();
+        Assert.Equal([5L, 5L], connection.Query<long>("SELECT event_count FROM issues ORDER BY id"));
+        Assert.Equal(10, connection.ExecuteScalar<long>("SELECT sum(count) FROM issue_hourly"));
+        Assert.Equal([5L, 5L], connection.Query<long>("SELECT count FROM issue_tags WHERE key = 'level' ORDER BY issue_id"));
+        Assert.Equal([5L, 5L], connection.Query<long>("SELECT users_affected FROM issues ORDER BY id"));
+        Assert.Equal(2, connection.ExecuteScalar<long>("SELECT count(*) FROM issue_activity WHERE kind = 'created'"));
+    }
+
+    [Fact]
+    public async Task A_job_that_does_not_defer_sees_the_counts_of_the_requests_before_it()
+    {
+        var before = Store(Error("SameError", Id(1)), Error("SameError", Id(2)));
+        var seen = writer.WriteAsync(session => session.Connection.ExecuteScalar<long>("SELECT event_count FROM issues", transaction: session.Transaction));
+        var after = Store(Error("SameError", Id(3)));
+        await writer.StartAsync(CancellationToken.None);
+        await Task.WhenAll(before, seen, after);
+
+        Assert.Equal(2, await seen);
+        Assert.Equal(1, writer.CommittedBatches);
+        using var connection = database.Open();
+        Assert.Equal(3, connection.ExecuteScalar<long>("SELECT event_count FROM issues"));
+    }
+
+    [Fact]
+    public async Task An_event_stored_before_a_resolve_in_the_same_transaction_does_not_reopen_the_issue_and_one_after_does()
+    {
+        await writer.StartAsync(CancellationToken.None);
+        await Store(Error("SameError", Id(1)));
+        await writer.StopAsync(CancellationToken.None); // queue the rest before the writer runs again: one transaction
+
+        using var restarted = new DatabaseWriter(database, new KestrelOptions { DataDirectory = directory.Path }, NullLogger<DatabaseWriter>.Instance);
+        var again = new EventStore(restarted);
+        Task<long> Resolve() => restarted.WriteAsync(session => (long)session.Connection.Execute(
+            "UPDATE issues SET status = 'resolved', resolved_at = 1 WHERE project_id = @projectId", new { projectId }, session.Transaction));
+        var early = again.StoreAsync(projectId, [Error("SameError", Id(2))], 1_728_000_000_000, CancellationToken.None);
+        var resolved = Resolve();
+        await restarted.StartAsync(CancellationToken.None);
+        await Task.WhenAll(early, resolved);
+        using (var connection = database.Open())
+            Assert.Equal(("resolved", 2L), connection.QuerySingle<(string, long)>("SELECT status, event_count FROM issues"));
+
+        await restarted.StopAsync(CancellationToken.None);
+        using var third = new DatabaseWriter(database, new KestrelOptions { DataDirectory = directory.Path }, NullLogger<DatabaseWriter>.Instance);
+        var resolvedAgain = third.WriteAsync(session => (long)session.Connection.Execute("UPDATE issues SET status = 'resolved'", transaction: session.Transaction));
+        var late = new EventStore(third).StoreAsync(projectId, [Error("SameError", Id(3))], 1_728_000_000_000, CancellationToken.None);
+        await third.StartAsync(CancellationToken.None);
+        await Task.WhenAll(resolvedAgain, late);
+        await third.StopAsync(CancellationToken.None);
+        using (var connection = database.Open())
+            Assert.Equal(("open", 3L), connection.QuerySingle<(string, long)>("SELECT status, event_count FROM issues"));
+    }
+
+    [Fact]
     public async Task Counts_per_request_add_up_per_issue_and_per_hour()
     {
         await writer.StartAsync(CancellationToken.None);
