@@ -19,7 +19,7 @@ public sealed class IssueListPlanTests
         using var directory = new TempDirectory();
         var database = Database.OpenAndMigrate(new KestrelOptions { DataDirectory = directory.Path });
         using var connection = database.Open();
-        foreach (var text in new[] { "", "Payment", "browser:\"Chrome 130\" !environment:dev" })
+        foreach (var text in new[] { "", "Payment", "browser:\"Chrome 130\" !environment:dev", "release:latest" })
         foreach (var cursor in new[] { false, true })
         {
             Assert.Null(SearchParser.TryParse(text, out var query));
