@@ -21,6 +21,7 @@ public sealed class BenchOptions
     public int Issues { get; private set; } = 10_000;
     public int Events { get; private set; } = 1_000_000;
     public int Samples { get; private set; } = 30;
+    public string? Cache { get; private set; }
 
     public int DatabaseMegabytes { get; private set; } = 1024;
     public int MapsMegabytes { get; private set; } = 100;
@@ -57,6 +58,7 @@ public sealed class BenchOptions
           --issues N              pages: issues in the database (10000)
           --events N              pages: events in the database (1000000)
           --samples N             pages: measured fetches of each page (30)
+          --cache DIR             pages: keep the built database in DIR and reuse it for a day (same --issues/--events)
           --db-mb N               backup mode: database size to fill to, in MB (1024)
           --maps-mb N             backup mode: source maps to add, in MB (100)
         """;
@@ -89,6 +91,7 @@ public sealed class BenchOptions
                 case "--issues": options.Issues = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--events": options.Events = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--samples": options.Samples = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--cache": options.Cache = Path.GetFullPath(value); break;
                 case "--db-mb": options.DatabaseMegabytes = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--maps-mb": options.MapsMegabytes = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--writer-max-batch": options.ServerEnvironment["KESTREL_WRITER_MAX_BATCH"] = value; break;

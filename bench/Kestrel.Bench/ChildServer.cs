@@ -30,9 +30,11 @@ public sealed partial class ChildServer : IAsyncDisposable
     public (long Id, string PublicKey)? Project { get; private set; }
     public ProcessMonitor Monitor { get; }
 
-    /// <param name="fill">given kestrel.db (migrated, with the project) and the project id before the server starts</param>
+    /// <param name="fill">given kestrel.db (migrated, with the project) and the project (<c>project create --json</c>) before the server starts</param>
+    /// <param name="seed">given the new data directory first: may put a saved kestrel.db there and return the project saved with it
+    /// (then neither <c>project create</c> nor <paramref name="fill"/> runs), or return null</param>
     public static async Task<ChildServer> StartKestrelAsync(string serverDirectory, string dataRoot, IReadOnlyDictionary<string, string> environment,
-        Action<string, long>? fill = null)
+        Action<string, JsonElement>? fill = null, Func<string, string?>? seed = null)
     {
         var data = Directory.CreateDirectory(Path.Combine(dataRoot, $"kestrel-bench-{Guid.NewGuid():N}"[..21])).FullName;
         var env = new Dictionary<string, string>(environment)
@@ -42,9 +44,9 @@ public sealed partial class ChildServer : IAsyncDisposable
             ["KESTREL_RATE_LIMIT_PER_MINUTE"] = "0",
         };
         var executable = Path.Combine(serverDirectory, "kestrel");
-        var created = await RunToEndAsync(executable, ["project", "create", "bench", "--json"], env);
-        var project = JsonDocument.Parse(created).RootElement;
-        fill?.Invoke(Path.Combine(data, "kestrel.db"), project.GetProperty("id").GetInt64());
+        var seeded = seed?.Invoke(data);
+        var project = JsonDocument.Parse(seeded ?? await RunToEndAsync(executable, ["project", "create", "bench", "--json"], env)).RootElement;
+        if (seeded is null) fill?.Invoke(Path.Combine(data, "kestrel.db"), project);
         var server = await StartAsync(executable, ["serve"], env, data, workingDirectory: serverDirectory);
         server.Token = project.GetProperty("token").GetString();
         server.Project = (project.GetProperty("id").GetInt64(), project.GetProperty("public_key").GetString()!);

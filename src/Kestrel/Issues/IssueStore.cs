@@ -38,13 +38,13 @@ public sealed class IssueStore(Database database, DatabaseWriter? writer)
             afterId = after?[1],
             take = query.Limit + 1,
         });
+        using var connection = database.Open();
         var sql = Select + " WHERE i.project_id = @projectId"
             + (query.Status is null ? "" : " AND i.status = @status")
             + (query.Since is null ? "" : " AND i.last_seen >= @since")
-            + Search.SearchSql.Conditions(query.Query ?? Search.SearchQuery.All, parameters, now)
+            + Search.SearchSql.Conditions(query.Query ?? Search.SearchQuery.All, parameters, now, () => ReleaseOrder.Newest(connection, null, projectId))
             + (after is null ? "" : $" AND ({column} < @afterKey OR ({column} = @afterKey AND i.id < @afterId))")
             + $" ORDER BY {column} DESC, i.id DESC LIMIT @take";
-        using var connection = database.Open();
         var rows = connection.Query<IssueRow>(sql, parameters).AsList();
         var next = rows.Count > query.Limit ? Cursor.Encode(Search.SearchSql.SortKey(column, rows[query.Limit - 1]), rows[query.Limit - 1].Id) : null;
         return new IssuePage(rows.Take(query.Limit).Select(IssueView.From).ToList(), next);

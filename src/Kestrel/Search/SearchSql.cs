@@ -31,7 +31,9 @@ public static class SearchSql
     };
 
     /// <summary>" AND …" for every term (empty for none); adds the terms' values to <paramref name="parameters"/>, which must hold @projectId.</summary>
-    public static string Conditions(SearchQuery query, DynamicParameters parameters, DateTimeOffset now)
+    /// <param name="newestRelease">the project's newest release (<see cref="Issues.ReleaseOrder.Newest"/>), or null when it has none;
+    /// called only for a query with <c>release:latest</c></param>
+    public static string Conditions(SearchQuery query, DynamicParameters parameters, DateTimeOffset now, Func<string?> newestRelease)
     {
         var sql = new System.Text.StringBuilder();
         for (var n = 0; n < query.Terms.Count; n++)
@@ -42,11 +44,12 @@ public static class SearchSql
             {
                 StatusTerm { Status: "regressed" } => "(i.status = 'open' AND i.regressed_at IS NOT NULL)",
                 StatusTerm s => Bind(parameters, name, s.Status, "i.status = {0}"),
-                TagTerm { Pattern: false } t => Bind(parameters, name, t.Key, t.Value,
-                    "i.id IN (SELECT t.issue_id FROM issue_tags t WHERE t.project_id = @projectId AND t.key = {0} AND t.value = {1})"),
+                TagTerm { Pattern: false } t => Bind(parameters, name, t.Key, t.Value, TagIn),
                 TagTerm t => Bind(parameters, name, t.Key, Like(t.Value),
                     "i.id IN (SELECT t.issue_id FROM issue_tags t WHERE t.project_id = @projectId AND t.key = {0} AND t.value LIKE {1} ESCAPE '\\')"),
-                LatestReleaseTerm => LatestRelease,
+                // The newest release as the regression rule orders them, so "latest" and "next release" agree;
+                // a project without releases has no issue in its latest one.
+                LatestReleaseTerm => newestRelease() is { } newest ? Bind(parameters, name, "release", newest, TagIn) : "0",
                 HasTagTerm h => Bind(parameters, name, h.Key, "EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = i.id AND t.key = {0})"),
                 AgeTerm a => Bind(parameters, name, (now - a.Span).ToUnixTimeMilliseconds(),
                     (a.Field == IssueTime.FirstSeen ? "i.first_seen" : "i.last_seen") + (a.Within ? " >= {0}" : " < {0}")),
@@ -60,12 +63,7 @@ public static class SearchSql
         return sql.ToString();
     }
 
-    // The release first seen most recently: each release's first sighting is the least first_seen of its
-    // rows (a new issue in an old release adds a younger row), read from the partial index of release rows.
-    private const string LatestRelease = """
-        i.id IN (SELECT t.issue_id FROM issue_tags t WHERE t.project_id = @projectId AND t.key = 'release' AND t.value =
-            (SELECT r.value FROM issue_tags r WHERE r.project_id = @projectId AND r.key = 'release' GROUP BY r.value ORDER BY min(r.first_seen) DESC LIMIT 1))
-        """;
+    private const string TagIn = "i.id IN (SELECT t.issue_id FROM issue_tags t WHERE t.project_id = @projectId AND t.key = {0} AND t.value = {1})";
 
     private static string Bind(DynamicParameters parameters, string name, object value, string format)
     {

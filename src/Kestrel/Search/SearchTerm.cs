@@ -9,7 +9,7 @@ public sealed record StatusTerm(string Status, bool Negated) : SearchTerm(Negate
 /// <summary><c>key:value</c>: some event of the issue had the tag; <paramref name="Pattern"/> when the value holds <c>*</c> wildcards.</summary>
 public sealed record TagTerm(string Key, string Value, bool Pattern, bool Negated) : SearchTerm(Negated);
 
-/// <summary><c>release:latest</c>: the release the project saw first most recently.</summary>
+/// <summary><c>release:latest</c>: the project's newest release, ordered as the regression rule orders them (<see cref="Issues.VersionOrder"/>).</summary>
 public sealed record LatestReleaseTerm(bool Negated) : SearchTerm(Negated);
 
 /// <summary><c>has:key</c>: some event of the issue had the tag at all.</summary>

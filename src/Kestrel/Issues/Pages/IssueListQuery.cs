@@ -42,8 +42,8 @@ public sealed class IssueListQuery(Database database)
         if (filter.SearchProblem is not null) return new IssueList([], new Dictionary<string, long>(), new Dictionary<long, long[]>(), null);
         var after = Cursor.Decode(filter.Cursor, 2);
         var parameters = new DynamicParameters(new { projectId, status = filter.Status, afterKey = after?[0], afterId = after?[1], take = PageSize + 1 });
-        var search = SearchSql.Conditions(filter.Query, parameters, now);
         using var connection = database.Open();
+        var search = SearchSql.Conditions(filter.Query, parameters, now, () => ReleaseOrder.Newest(connection, null, projectId));
         var rows = connection.Query<IssueRow>(PageSql(filter.Sort, search, after is not null), parameters).AsList();
         string? next = null;
         if (rows.Count > PageSize)
