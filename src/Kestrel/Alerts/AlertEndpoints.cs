@@ -23,6 +23,7 @@ public static class AlertEndpoints
         .AddSingleton<DeliverySender>()
         .AddSingleton<AlertDispatcher>()
         .AddSingleton<AlertTesting>()
+        .AddSingleton<AlertChanges>()
         .AddHostedService(s => s.GetRequiredService<AlertDispatcher>());
 
     public static void MapAlerts(this IEndpointRouteBuilder app)
@@ -40,30 +41,25 @@ public static class AlertEndpoints
         group.MapGet("/deliveries", Deliveries);
     }
 
-    private static async Task<IResult> CreateChannel(Caller caller, AlertStore store, AlertTesting testing, TimeProvider time, HttpRequest request, CancellationToken ct)
+    private static async Task<IResult> CreateChannel(Caller caller, AlertChanges changes, HttpRequest request, CancellationToken ct)
     {
         if (await ReadAsync(request, ct) is not { } body) return BodyProblem();
         using (body)
         {
-            var (draft, error) = AlertInput.Channel(body.RootElement, new ChannelDraft(null, null, null, null, null));
-            error ??= await testing.TargetProblemAsync(draft, ct);
-            if (error is not null) return ApiError.BadRequest(error);
-            var channel = await store.CreateChannelAsync(caller.ProjectId, draft!, time.GetUtcNow().ToUnixTimeMilliseconds());
-            return Results.Json(ChannelView.From(channel), KestrelJson.Options, statusCode: 201);
+            var outcome = await changes.CreateChannelAsync(caller.ProjectId, body.RootElement, ct);
+            return outcome.Saved is { } channel ? Results.Json(ChannelView.From(channel), KestrelJson.Options, statusCode: 201) : ApiError.BadRequest(outcome.Error!);
         }
     }
 
-    private static async Task<IResult> UpdateChannel(Caller caller, AlertStore store, AlertTesting testing, long channelId, HttpRequest request, CancellationToken ct)
+    private static async Task<IResult> UpdateChannel(Caller caller, AlertStore store, AlertChanges changes, long channelId, HttpRequest request, CancellationToken ct)
     {
-        if (store.Channel(caller.ProjectId, channelId) is not { } stored) return ChannelNotFound(channelId);
+        if (store.Channel(caller.ProjectId, channelId) is null) return ChannelNotFound(channelId);
         if (await ReadAsync(request, ct) is not { } body) return BodyProblem();
         using (body)
         {
-            var (draft, error) = AlertInput.Channel(body.RootElement, ChannelDraft.From(stored));
-            error ??= await testing.TargetProblemAsync(draft, ct);
-            if (error is not null) return ApiError.BadRequest(error);
-            if (!await store.UpdateChannelAsync(caller.ProjectId, channelId, draft!)) return ChannelNotFound(channelId);
-            return Results.Json(ChannelView.From(store.Channel(caller.ProjectId, channelId)!), KestrelJson.Options);
+            var outcome = await changes.UpdateChannelAsync(caller.ProjectId, channelId, body.RootElement, ct);
+            return outcome.Saved is { } channel ? Results.Json(ChannelView.From(channel), KestrelJson.Options)
+                : outcome.NotFound ? ChannelNotFound(channelId) : ApiError.BadRequest(outcome.Error!);
         }
     }
 
@@ -76,28 +72,25 @@ public static class AlertEndpoints
             ? Results.Json(DeliveryView.From(delivery), KestrelJson.Options)
             : ChannelNotFound(channelId);
 
-    private static async Task<IResult> CreateRule(Caller caller, AlertStore store, TimeProvider time, HttpRequest request, CancellationToken ct)
+    private static async Task<IResult> CreateRule(Caller caller, AlertChanges changes, HttpRequest request, CancellationToken ct)
     {
         if (await ReadAsync(request, ct) is not { } body) return BodyProblem();
         using (body)
         {
-            var (draft, error) = AlertInput.Rule(body.RootElement, new RuleDraft(null, null, null, null, null, null, null));
-            if (error is not null) return ApiError.BadRequest(error);
-            var (rule, problem) = await store.SaveRuleAsync(caller.ProjectId, null, draft!, time.GetUtcNow().ToUnixTimeMilliseconds());
-            return rule is null ? ApiError.BadRequest(problem!) : Results.Json(RuleView.From(rule), KestrelJson.Options, statusCode: 201);
+            var outcome = await changes.CreateRuleAsync(caller.ProjectId, body.RootElement);
+            return outcome.Saved is { } rule ? Results.Json(RuleView.From(rule), KestrelJson.Options, statusCode: 201) : ApiError.BadRequest(outcome.Error!);
         }
     }
 
-    private static async Task<IResult> UpdateRule(Caller caller, AlertStore store, TimeProvider time, long ruleId, HttpRequest request, CancellationToken ct)
+    private static async Task<IResult> UpdateRule(Caller caller, AlertStore store, AlertChanges changes, long ruleId, HttpRequest request, CancellationToken ct)
     {
-        if (store.Rule(caller.ProjectId, ruleId) is not { } stored) return RuleNotFound(ruleId);
+        if (store.Rule(caller.ProjectId, ruleId) is null) return RuleNotFound(ruleId);
         if (await ReadAsync(request, ct) is not { } body) return BodyProblem();
         using (body)
         {
-            var (draft, error) = AlertInput.Rule(body.RootElement, RuleDraft.From(stored));
-            if (error is not null) return ApiError.BadRequest(error);
-            var (rule, problem) = await store.SaveRuleAsync(caller.ProjectId, ruleId, draft!, time.GetUtcNow().ToUnixTimeMilliseconds());
-            return rule is not null ? Results.Json(RuleView.From(rule), KestrelJson.Options) : problem is null ? RuleNotFound(ruleId) : ApiError.BadRequest(problem);
+            var outcome = await changes.UpdateRuleAsync(caller.ProjectId, ruleId, body.RootElement);
+            return outcome.Saved is { } rule ? Results.Json(RuleView.From(rule), KestrelJson.Options)
+                : outcome.NotFound ? RuleNotFound(ruleId) : ApiError.BadRequest(outcome.Error!);
         }
     }
 

@@ -6,7 +6,8 @@ namespace Kestrel.Alerts;
 /// <summary>A channel's fields before they are stored: what a request set, over what was stored (PATCH).</summary>
 public sealed record ChannelDraft(string? Name, string? Kind, string? Url, string? Secret, IReadOnlyList<string>? To)
 {
-    public static ChannelDraft From(AlertChannel c) => new(c.Name, c.Kind, c.Url, c.Secret, c.To);
+    // A stored webhook-kind channel reads back with no recipients ([]); only an email channel has a to to keep.
+    public static ChannelDraft From(AlertChannel c) => new(c.Name, c.Kind, c.Url, c.Secret, c.Kind == "email" ? c.To : null);
 }
 
 public sealed record RuleDraft(string? Name, string? Trigger, IReadOnlyList<long>? ChannelIds, int? Threshold, int? WindowMinutes,

@@ -7,7 +7,7 @@ namespace Kestrel.Alerts;
 public sealed record ProjectInfo(long Id, string Slug, string Name);
 
 public sealed record IssueInfo(long Id, string Title, string Type, string Culprit, string Level, string Status, long EventCount,
-    DateTimeOffset FirstSeen, DateTimeOffset LastSeen, string Url);
+    DateTimeOffset FirstSeen, DateTimeOffset LastSeen, string Url, long? UsersAffected = null);
 
 /// <summary>What a digest stands for: how many held notifications, by trigger.</summary>
 public sealed record DigestDetail(int Count, Dictionary<string, int> ByTrigger);
@@ -69,13 +69,13 @@ public sealed class AlertMessages(Database database, KestrelOptions options, Tim
                 var testEvent = new EventDetail(new string('0', 32), null, null, now.ToUnixTimeMilliseconds(), "info");
                 return new AlertMessage(d.Id, d.Trigger, null, null, channel.Name, project, sample, testEvent, null, projectUrl);
         }
-        var row = connection.QuerySingleOrDefault<(long Id, string Title, string Type, string Culprit, string Level, string Status, long EventCount, long FirstSeen, long LastSeen)>(
-            "SELECT id, title, type, culprit, level, status, event_count, first_seen, last_seen FROM issues WHERE id = @id AND project_id = @projectId",
+        var row = connection.QuerySingleOrDefault<(long Id, string Title, string Type, string Culprit, string Level, string Status, long EventCount, long FirstSeen, long LastSeen, long UsersAffected)>(
+            "SELECT id, title, type, culprit, level, status, event_count, first_seen, last_seen, users_affected FROM issues WHERE id = @id AND project_id = @projectId",
             new { id = d.IssueId, projectId = d.ProjectId });
         if (row.Id == 0) return null;
         var url = $"{projectUrl}/{row.Id}";
         var issue = new IssueInfo(row.Id, row.Title, row.Type, row.Culprit, row.Level, row.Status, row.EventCount,
-            DateTimeOffset.FromUnixTimeMilliseconds(row.FirstSeen), DateTimeOffset.FromUnixTimeMilliseconds(row.LastSeen), url);
+            DateTimeOffset.FromUnixTimeMilliseconds(row.FirstSeen), DateTimeOffset.FromUnixTimeMilliseconds(row.LastSeen), url, row.UsersAffected);
         var detail = d.Detail is null ? null : JsonSerializer.Deserialize<EventDetail>(d.Detail, EventDetail.Json);
         return new AlertMessage(d.Id, d.Trigger, d.RuleId, rule, channel.Name, project, issue, detail, null, url);
     }

@@ -54,6 +54,8 @@ public sealed class AlertTriggers
     private readonly long projectId;
     private readonly long now;
     private readonly AlertRule[] rules;
+    /// <summary>Only regression and spike rules need the issue's status and count; new-issue rules need neither read.</summary>
+    private readonly bool needsCounts;
     private readonly Dictionary<long, IssueOutcome> issues = [];
 
     private sealed class IssueOutcome
@@ -70,6 +72,7 @@ public sealed class AlertTriggers
         this.projectId = projectId;
         this.now = now;
         this.rules = rules;
+        needsCounts = rules.Any(r => r.Trigger != "new_issue");
     }
 
     /// <returns>null when the project has no enabled rule: then nothing more is done for alerts</returns>
@@ -86,10 +89,14 @@ public sealed class AlertTriggers
         outcome.Events.Add(e);
     }
 
-    public void BeforeCount(long issueId) => issues[issueId].StatusBefore = Read(issueId).Status;
+    public void BeforeCount(long issueId)
+    {
+        if (needsCounts) issues[issueId].StatusBefore = Read(issueId).Status;
+    }
 
     public void AfterCount(long issueId)
     {
+        if (!needsCounts) return;
         var outcome = issues[issueId];
         var (status, count) = Read(issueId);
         outcome.Regressed = outcome.StatusBefore == "resolved" && status == "open";
@@ -141,19 +148,18 @@ public sealed class AlertTriggers
     }
 
     /// <summary>
-    /// Reads the issue's newest events (at most the threshold, off the issue index) and counts those
-    /// received inside the window: the cost is bounded by the threshold, and only while the rule is armed.
+    /// Whether the issue's newest <c>threshold</c> events all arrived inside the window: true when the
+    /// threshold-th newest did (events are stored in arrival order, so ids and receive times rise together).
+    /// The index of the issue's events is walked <c>threshold</c> entries deep, but only that one event's row is
+    /// read (SQLite skips OFFSET rows before it seeks the table), where counting them would read every row.
     /// </summary>
     private bool Spiking(AlertRule rule, long issueId)
     {
-        var command = session.Command("""
-            SELECT count(*) FROM (SELECT received_at FROM events WHERE issue_id = $issue ORDER BY id DESC LIMIT $threshold)
-            WHERE received_at >= $since
-            """, "$issue", "$threshold", "$since");
+        var command = session.Command(
+            "SELECT received_at FROM events WHERE issue_id = $issue ORDER BY id DESC LIMIT 1 OFFSET $skip", "$issue", "$skip");
         command.Parameters[0].Value = issueId;
-        command.Parameters[1].Value = rule.Threshold!.Value;
-        command.Parameters[2].Value = now - rule.WindowMinutes!.Value * 60_000L;
-        return (long)command.ExecuteScalar()! >= rule.Threshold.Value;
+        command.Parameters[1].Value = rule.Threshold!.Value - 1;
+        return command.ExecuteScalar() is long receivedAt && receivedAt >= now - rule.WindowMinutes!.Value * 60_000L;
     }
 
     private void Fire(AlertRule rule, long issueId, PreparedEvent e)

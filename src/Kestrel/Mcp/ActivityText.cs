@@ -14,13 +14,17 @@ public static class ActivityText
             text.Append(" in the next release").Append(resolution.AfterRelease is { } after ? " (after " + ErrorText.Clean(after) + ")" : "");
     }
 
-    public static void AppendPrevious(StringBuilder text, Resolution previous)
+    public static void AppendPrevious(StringBuilder text, Resolution previous) =>
+        AppendResolution(text, previous, "previous resolution that did not hold: ", "previous note");
+
+    /// <summary>"resolved at T by commit C in release R" and, when it has one, the note on a line of its own.</summary>
+    public static void AppendResolution(StringBuilder text, Resolution resolution, string lead, string noteLabel)
     {
-        text.Append("previous resolution that did not hold: resolved at ").Append(ErrorText.Time(previous.At));
-        if (previous.CommitSha is not null) text.Append(" by commit ").Append(previous.CommitSha);
-        AppendRelease(text, previous);
+        text.Append(lead).Append("resolved at ").Append(ErrorText.Time(resolution.At));
+        if (resolution.CommitSha is not null) text.Append(" by commit ").Append(resolution.CommitSha);
+        AppendRelease(text, resolution);
         text.Append('\n');
-        if (previous.Note is not null) text.Append("previous note: ").Append(ErrorText.Clean(previous.Note)).Append('\n');
+        if (resolution.Note is not null) text.Append(noteLabel).Append(": ").Append(ErrorText.Clean(resolution.Note)).Append('\n');
     }
 
     public static void AppendLog(StringBuilder text, IReadOnlyList<ActivityView> activity)

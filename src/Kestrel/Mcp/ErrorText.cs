@@ -35,14 +35,7 @@ public static class ErrorText
         if (issue.FirstRelease is not null) text.Append(" | first release ").Append(Clean(issue.FirstRelease));
         if (issue.LastRelease is not null) text.Append(" | last release ").Append(Clean(issue.LastRelease));
         text.Append('\n');
-        if (issue.Resolution is { } resolution)
-        {
-            text.Append("resolved at ").Append(Time(resolution.At));
-            if (resolution.CommitSha is not null) text.Append(" by commit ").Append(resolution.CommitSha);
-            ActivityText.AppendRelease(text, resolution);
-            text.Append('\n');
-            if (resolution.Note is not null) text.Append("note: ").Append(Clean(resolution.Note)).Append('\n');
-        }
+        if (issue.Resolution is { } resolution) ActivityText.AppendResolution(text, resolution, "", "note");
         if (issue.RegressedAt is { } regressed) text.Append("regressed (came back after being resolved) at ").Append(Time(regressed)).Append('\n');
         if (issue.PreviousResolution is { } previous) ActivityText.AppendPrevious(text, previous);
         if (issue.Status == "ignored") text.Append("ignored").Append(issue.IgnoreReason is null ? "" : ": " + Clean(issue.IgnoreReason)).Append('\n');

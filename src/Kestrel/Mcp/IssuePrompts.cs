@@ -13,28 +13,26 @@ namespace Kestrel.Mcp;
 /// starts from in front of the agent (an issue as the embedded resource, lists inside a fenced data block,
 /// both trimmed as the tools trim) and then says, in Kestrel's own words outside that data, what to do.
 /// </summary>
-public sealed class IssuePrompts(IssueStore issues, TrendStore trends, TimeProvider time)
+public sealed class IssuePrompts(IssueStore issues, TrendStore trends, FixEvidence fixes, TimeProvider time)
 {
     public const string FixError = "fix_error";
     public const string Triage = "triage";
     public const string VerifyFix = "verify_fix";
     public const string DefaultQuery = "is:unresolved";
     public const int TriageLimit = 25;
-    public const int AfterFixLimit = 20;
     private const string IssueIdText = "The issue's id: a number from list_errors or from the kestrel://issues resources, e.g. 42.";
 
     [McpServerPrompt(Name = FixError, Title = "Fix an error")]
-    [Description("Fix one error from Kestrel end to end: the issue with its stack trace, then the steps to find the code, reproduce it in a test, fix it, commit, and mark it resolved with the commit and the root cause. Use it when you know which issue to fix.")]
+    [Description("Fix one error from Kestrel end to end: the issue with its stack trace, then the steps to find the code, reproduce it in a test, fix it, commit, mark it resolved with the commit (and the next release, when the project has releases), and leave the root cause as a note. Use it when you know which issue to fix.")]
     public async Task<IEnumerable<PromptMessage>> FixErrorPrompt(RequestContext<GetPromptRequestParams> context,
         [Description(IssueIdText)] string issue_id, CancellationToken cancellationToken)
     {
         var (issueId, read) = await ReadAsync(context, issue_id, cancellationToken);
-        var usesReleases = read.Details.GetProperty("issue").TryGetProperty("lastRelease", out _); // null fields are left out
-        return [Attached(read), Said(PromptText.FixError(issueId, usesReleases))];
+        return [Attached(read), Said(PromptText.FixError(issueId, fixes.UsesReleases(McpPrimitives.ProjectOf(context))))];
     }
 
     [McpServerPrompt(Name = Triage, Title = "Triage errors")]
-    [Description("Triage this project's errors: the issues matching a query with their event counts and how they trend, and the instruction to rank them by impact, set noise aside with a reason, and say what was found on each. Use it to decide what to fix first.")]
+    [Description("Triage this project's errors: the issues matching a query with their event counts and how they trend, and the instruction to rank them by impact, set noise aside with a reason, and leave a note on each one looked at. Use it to decide what to fix first.")]
     public IEnumerable<PromptMessage> TriagePrompt(RequestContext<GetPromptRequestParams> context,
         [Description("Which issues, in list_errors' search syntax: e.g. is:unresolved (the default), is:regressed, environment:production release:latest, users:>10, or words of the title or culprit.")] string? query = null)
     {
@@ -57,36 +55,16 @@ public sealed class IssuePrompts(IssueStore issues, TrendStore trends, TimeProvi
     }
 
     [McpServerPrompt(Name = VerifyFix, Title = "Verify a fix")]
-    [Description("Check whether the fix of a resolved error held: the issue with its resolution, its events per hour since the fix, and the events that arrived after it with their releases, then the instruction to say whether the fix held and why. Use it some time after a fix was released.")]
+    [Description("Check whether the fix of a resolved error held: the issue with its resolution (commit, note, release, and an earlier fix that did not hold), its events per hour since the fix, and the releases and events that came after it, each marked newer than the fix's release or not, then the instruction to say whether the fix held and why. Use it some time after a fix was released.")]
     public async Task<IEnumerable<PromptMessage>> VerifyFixPrompt(RequestContext<GetPromptRequestParams> context,
         [Description(IssueIdText)] string issue_id, CancellationToken cancellationToken)
     {
         var (issueId, read) = await ReadAsync(context, issue_id, cancellationToken);
         var projectId = McpPrimitives.ProjectOf(context);
         var issue = issues.Get(projectId, issueId) ?? throw UnknownIssue(issueId);
-        var since = issue.Resolution?.At ?? issue.RegressedAt
+        var data = fixes.Describe(projectId, issue, time.GetUtcNow())
             ?? throw new McpProtocolException($"issue #{issueId} is {issue.Status} and was never resolved: there is no fix to verify. Use fix_error to fix it.", McpErrorCode.InvalidParams);
-
-        // Hourly counts from a day before the fix, so the agent sees the rate it had and the rate since; the hour of
-        // the fix itself holds events from both sides, which is why the events after it are listed one by one too.
-        var now = time.GetUtcNow();
-        var hours = (int)Math.Clamp(Math.Ceiling((now.UtcDateTime - since).TotalHours) + 24, 1, 720);
-        var data = new StringBuilder();
-        data.Append(issue.Resolution is null ? "regressed (came back after being resolved) at " : "resolved at ").Append(ErrorText.Time(since)).Append('\n');
-        if (trends.Hourly(projectId, issueId, hours, now) is { } trend) data.Append(ErrorText.Trend(trend));
-        var after = issues.EventsOfKnownIssue(projectId, issueId, AfterFixLimit, null).Events.Where(e => e.ReceivedAt >= since).ToList();
-        data.Append(after.Count switch
-        {
-            0 => "no stored event arrived after that time\n",
-            AfterFixLimit => $"{AfterFixLimit} or more events arrived after that time; the latest, newest first:\n",
-            _ => $"{IssueMarkdown.EventCount(after.Count)} arrived after that time, newest first:\n",
-        });
-        foreach (var e in after)
-        {
-            data.Append("  ").Append(e.Id).Append(" at ").Append(ErrorText.Time(e.ReceivedAt));
-            data.Append(" | release ").Append(EventReader(e, "release") ?? "(none)").Append(" | environment ").Append(EventReader(e, "environment") ?? "(none)").Append('\n');
-        }
-        return [Attached(read), Said(PromptText.VerifyFix(issueId, IssueMarkdown.DataBlock(data.ToString())))];
+        return [Attached(read), Said(PromptText.VerifyFix(issueId, IssueMarkdown.DataBlock(data)))];
     }
 
     /// <summary>
@@ -103,9 +81,6 @@ public sealed class IssuePrompts(IssueStore issues, TrendStore trends, TimeProvi
                         throw new McpProtocolException($"{argument.Name} is required: {argument.Description}", McpErrorCode.InvalidParams);
             return next(context, cancellationToken);
         };
-
-    private static string? EventReader(EventView e, string field) =>
-        Ingest.EventReader.String(e.Event, field) is { } value ? ErrorText.Clean(value.Length > 200 ? value[..200] + "…" : value) : null;
 
     private static async Task<(long IssueId, IssueRead Read)> ReadAsync(RequestContext<GetPromptRequestParams> context, string issueIdText, CancellationToken cancellationToken)
     {

@@ -16,6 +16,7 @@ public static class McpPrimitives
     public static IMcpServerBuilder WithResourcesAndPrompts(this IMcpServerBuilder builder)
     {
         builder.Services.TryAddSingleton<ResourceStore>();
+        builder.Services.TryAddSingleton<FixEvidence>();
         return builder
             .WithListResourceTemplatesHandler(IssueResources.ListTemplates)
             .WithListResourcesHandler(IssueResources.List)

@@ -65,13 +65,15 @@ public static class AlertApi
     }
 
     /// <summary>An event with its own fingerprint, so each makes a new issue.</summary>
-    public static string Event(string title, string level = "error", string? environment = "production", string? fingerprint = null, string? release = null) =>
+    public static string Event(string title, string level = "error", string? environment = "production", string? fingerprint = null, string? release = null,
+        string? user = null) =>
         JsonSerializer.Serialize(new Dictionary<string, object?>
         {
             ["message"] = title,
             ["level"] = level,
             ["environment"] = environment,
             ["release"] = release,
+            ["user"] = user is null ? null : new { id = user },
             ["fingerprint"] = new[] { fingerprint ?? title },
         }.Where(p => p.Value is not null).ToDictionary());
 }

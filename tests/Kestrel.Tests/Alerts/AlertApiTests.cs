@@ -79,6 +79,10 @@ public sealed class AlertApiTests
         using (var broken = await project.SendAsync(HttpMethod.Post, "/api/alerts/rules", new StringContent("{not json")))
             Assert.Equal(HttpStatusCode.BadRequest, broken.StatusCode);
 
+        var (renamed, channel) = await AlertApi.SendAsync(project, HttpMethod.Patch, $"/api/alerts/channels/{one}", new { name = "uno", url = receiver.Url("/uno") });
+        Assert.Equal(HttpStatusCode.OK, renamed);
+        Assert.Equal(("uno", receiver.Url("/uno")), (channel.GetProperty("name").GetString(), channel.GetProperty("url").GetString()));
+
         var (ok, changed) = await AlertApi.SendAsync(project, HttpMethod.Patch, $"/api/alerts/rules/{rule}", new { threshold = 20, cooldown_minutes = 5 });
         Assert.Equal(HttpStatusCode.OK, ok);
         Assert.Equal((20, 5, 5), (changed.GetProperty("threshold").GetInt32(), changed.GetProperty("windowMinutes").GetInt32(), changed.GetProperty("cooldownMinutes").GetInt32()));

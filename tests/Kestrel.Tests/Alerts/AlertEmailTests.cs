@@ -23,7 +23,7 @@ public sealed class AlertEmailTests
         var channel = await AlertApi.ChannelAsync(project, new { name = "ops mail", kind = "email", to = new[] { "ops@example.test", "dev@example.test" } });
         await AlertApi.RuleAsync(project, new { name = "new", trigger = "new_issue", channel_ids = new[] { channel } });
 
-        await project.IngestAsync(AlertApi.Event("<script>alert(1)</script> <img src=x onerror=alert(2)>\r\nBcc: victim@example.test " + new string('x', 10_000)));
+        await project.IngestAsync(AlertApi.Event("<script>alert(1)</script> <img src=x onerror=alert(2)>\r\nBcc: victim@example.test " + new string('x', 10_000), user: "u-1"));
         var (message, recipients) = (await smtp.WaitForAsync(1))[0];
 
         Assert.Equal(["ops@example.test", "dev@example.test"], recipients);
@@ -33,6 +33,8 @@ public sealed class AlertEmailTests
         Assert.Empty(message.Bcc); // the line break in the title did not become a header
         Assert.Contains("https://kestrel.example.test/projects/app/issues/", message.TextBody);
         Assert.StartsWith("New issue in project app (production): <script>", message.TextBody!);
+        Assert.Contains("\nUsers: 1\n", message.TextBody!.ReplaceLineEndings("\n"));
+        Assert.Matches(">Users</th><td[^>]*>1</td>", message.HtmlBody);
         Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", message.HtmlBody);
         Assert.DoesNotContain("<script", message.HtmlBody);
         Assert.DoesNotContain("<img", message.HtmlBody);

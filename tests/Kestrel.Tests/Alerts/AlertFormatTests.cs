@@ -30,7 +30,7 @@ public sealed class AlertFormatTests
 
         var hostile = "<script>alert(1)</script> @channel @everyone <!channel> <https://evil.example|click> *bold* [x](https://evil.example) "
             + new string('A', 10 * 1024);
-        await project.IngestAsync(AlertApi.Event(hostile, environment: "prod <i>eu</i>", release: "1.2.3"));
+        await project.IngestAsync(AlertApi.Event(hostile, environment: "prod <i>eu</i>", release: "1.2.3", user: "u-1"));
 
         var all = await receiver.WaitForAsync(r => Kinds.All(k => r.Any(x => x.Path == "/" + k)), what: "one message per format");
         foreach (var kind in Kinds)
@@ -38,6 +38,10 @@ public sealed class AlertFormatTests
             var r = Assert.Single(all, x => x.Path == "/" + kind);
             TargetSchemas.Check(kind, r, kind == "webhook" ? Secret : null);
             if (kind == "webhook") continue; // a program reads it: the values are raw, escaped only as JSON
+            // The users affected are one of the facts under the headline (a name, then its value; Slack writes both in one string).
+            var strings = TargetSchemas.Strings(r.Json).ToList();
+            Assert.True(kind == "slack" ? strings.Contains("*Users:* 1") : strings.IndexOf("Users") is >= 0 and var at && strings[at + 1] == "1",
+                $"{kind} has the fact Users: 1");
             // Never a live mention, never markup the target would render, whatever the event said.
             foreach (var text in TargetSchemas.Strings(r.Json))
             {
@@ -53,6 +57,7 @@ public sealed class AlertFormatTests
         Assert.Equal("new_issue", webhook.GetProperty("trigger").GetString());
         Assert.Equal("prod <i>eu</i>", webhook.GetProperty("event").GetProperty("environment").GetString());
         Assert.Equal("1.2.3", webhook.GetProperty("event").GetProperty("release").GetString());
+        Assert.Equal(1, webhook.GetProperty("issue").GetProperty("usersAffected").GetInt64());
         var issueUrl = webhook.GetProperty("issue").GetProperty("url").GetString()!;
         Assert.Matches($"^https://kestrel.example.test/projects/{project.Slug}/issues/[0-9]+$", issueUrl);
         Assert.StartsWith("New issue in project Shop <b>front</b> (prod <i>eu</i>): <script>", webhook.GetProperty("text").GetString());

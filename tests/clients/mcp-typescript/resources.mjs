@@ -1,13 +1,14 @@
 // Drives Kestrel's MCP resources, completion and prompts with the official TypeScript SDK client, the way
 // Claude Code uses them (@-mentions read resources, slash commands get prompts).
-//   node resources.mjs http  URL TOKEN FOREIGN_ISSUE_ID WORD
-//   node resources.mjs stdio KESTREL_DLL DATA_DIRECTORY TOKEN FOREIGN_ISSUE_ID WORD
-// FOREIGN_ISSUE_ID is an issue of another project; WORD a word of one issue's title, for completion.
+//   node resources.mjs http  URL TOKEN FOREIGN_ISSUE_ID WORD REGRESSED_ISSUE_ID HELD_ISSUE_ID
+//   node resources.mjs stdio KESTREL_DLL DATA_DIRECTORY TOKEN FOREIGN_ISSUE_ID WORD REGRESSED_ISSUE_ID HELD_ISSUE_ID
+// FOREIGN_ISSUE_ID is an issue of another project; WORD a word of one issue's title, for completion;
+// REGRESSED_ISSUE_ID and HELD_ISSUE_ID issues whose fix did not hold and did, for verify_fix.
 // Prints one JSON report on stdout; exits 1 with the error on stderr when anything unexpected fails.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { transportFrom } from "./transport.mjs";
 
-const { transport, rest: [foreignIssueId, word] } = transportFrom(process.argv.slice(2));
+const { transport, rest: [foreignIssueId, word, regressedIssueId, heldIssueId] } = transportFrom(process.argv.slice(2));
 
 // An MCP error answer, kept for the report; anything else (a transport failure) stops the run.
 const attempt = async (work) => {
@@ -22,7 +23,7 @@ const attempt = async (work) => {
 const client = new Client({ name: "kestrel-typescript-resources", version: "1.0.0" });
 try {
   await client.connect(transport);
-  const report = { capabilities: client.getServerCapabilities() };
+  const report = { capabilities: client.getServerCapabilities(), instructions: client.getInstructions() };
   report.templates = (await client.listResourceTemplates()).resourceTemplates;
 
   report.pages = [];
@@ -69,6 +70,8 @@ try {
     fixWithoutArguments: await attempt(() => client.getPrompt({ name: "fix_error" })),
     triageTag: await attempt(() => client.getPrompt({ name: "triage", arguments: { query: "browser:\"Firefox 130\"" } })),
     triageBadQuery: await attempt(() => client.getPrompt({ name: "triage", arguments: { query: "timesSeen:>many" } })),
+    verifyRegressed: await attempt(() => client.getPrompt({ name: "verify_fix", arguments: { issue_id: regressedIssueId } })),
+    verifyHeld: await attempt(() => client.getPrompt({ name: "verify_fix", arguments: { issue_id: heldIssueId } })),
   };
   await client.callTool({ name: "mark_resolved", arguments: { issue_id: Number(issueId), commit_sha: "abcdef0", note: "fixed" } });
   report.getPrompt.verifyResolved = await attempt(() => client.getPrompt({ name: "verify_fix", arguments: { issue_id: issueId } }));

@@ -12,6 +12,7 @@ public static class Facts
         {
             facts.Add(("Level", i.Level));
             facts.Add(("Events", i.EventCount.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            if (i.UsersAffected is > 0) facts.Add(("Users", i.UsersAffected.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             if (i.Culprit.Length > 0) facts.Add(("Culprit", i.Culprit));
         }
         if (m.RuleName is { } rule) facts.Add(("Rule", rule));

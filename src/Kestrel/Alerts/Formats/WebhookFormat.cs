@@ -41,6 +41,7 @@ public static class WebhookFormat
                 w.WriteString("level", i.Level);
                 w.WriteString("status", i.Status);
                 w.WriteNumber("eventCount", i.EventCount);
+                if (i.UsersAffected is { } users) w.WriteNumber("usersAffected", users);
                 w.WriteString("firstSeen", i.FirstSeen);
                 w.WriteString("lastSeen", i.LastSeen);
                 w.WriteString("url", i.Url);

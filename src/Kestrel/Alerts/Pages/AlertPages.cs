@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Kestrel.Projects;
 using Kestrel.Projects.Pages;
 using Kestrel.Web;
@@ -7,8 +5,9 @@ using Kestrel.Web;
 namespace Kestrel.Alerts.Pages;
 
 /// <summary>
-/// Project settings → Alerts: channels (add, send a test, last failure, delete), rules (add, delete) and
-/// the delivery log. Forms go through the same input rules and stores as the API.
+/// Project settings → Alerts: channels (add, send a test, last failure, delete), rules (add, enable or disable,
+/// delete) and the delivery log; editing is on pages of their own (<see cref="AlertEditPages"/>). Forms go
+/// through <see cref="AlertChanges"/>, as the API does.
 /// </summary>
 public static class AlertPages
 {
@@ -21,9 +20,11 @@ public static class AlertPages
         pages.MapPost("/projects/{slug}/alerts/channels/{channelId:long}/delete", DeleteChannel);
         pages.MapPost("/projects/{slug}/alerts/rules", AddRule);
         pages.MapPost("/projects/{slug}/alerts/rules/{ruleId:long}/delete", DeleteRule);
+        pages.MapPost("/projects/{slug}/alerts/rules/{ruleId:long}/enabled", ToggleRule);
+        pages.MapAlertEditPages();
     }
 
-    private static IResult Render(string slug, AdminSession session, ProjectStore projects, AlertStore alerts, DeliveryStore deliveries,
+    internal static IResult Render(string slug, AdminSession session, ProjectStore projects, AlertStore alerts, DeliveryStore deliveries,
         string? notice, string? error, int status = 200)
     {
         if (projects.FindBySlug(slug) is not { } project) return ProjectPages.NotFound(session, slug);
@@ -40,20 +41,13 @@ public static class AlertPages
     }
 
     private static async Task<IResult> AddChannel(string slug, HttpRequest request, AdminSession session, ProjectStore projects, AlertStore alerts,
-        DeliveryStore deliveries, AlertTesting testing, TimeProvider time, CancellationToken ct)
+        DeliveryStore deliveries, AlertChanges changes, CancellationToken ct)
     {
         if (projects.FindBySlug(slug) is not { } project) return ProjectPages.NotFound(session, slug);
-        var form = await request.ReadFormAsync(ct);
-        var body = new JsonObject { ["name"] = form["name"].ToString(), ["kind"] = form["kind"].ToString() };
-        if (form["kind"] == "email")
-            body["to"] = new JsonArray(form["to"].ToString().Split([',', ' ', '\n', '\r', ';'], StringSplitOptions.RemoveEmptyEntries).Select(a => (JsonNode)a).ToArray());
-        else body["url"] = form["url"].ToString();
-        if (form["secret"].ToString() is { Length: > 0 } secret) body["secret"] = secret;
-        var (draft, error) = AlertInput.Channel(Json(body), new ChannelDraft(null, null, null, null, null));
-        error ??= await testing.TargetProblemAsync(draft, ct);
-        if (error is not null) return Render(slug, session, projects, alerts, deliveries, null, error, 400);
-        var channel = await alerts.CreateChannelAsync(project.Id, draft!, time.GetUtcNow().ToUnixTimeMilliseconds());
-        return Render(slug, session, projects, alerts, deliveries, $"Channel {channel.Name} added. Send it a test to see that it works.", null);
+        var outcome = await changes.CreateChannelAsync(project.Id, AlertForms.NewChannel(await request.ReadFormAsync(ct)), ct);
+        return outcome.Saved is { } channel
+            ? Render(slug, session, projects, alerts, deliveries, $"Channel {channel.Name} added. Send it a test to see that it works.", null)
+            : Render(slug, session, projects, alerts, deliveries, null, outcome.Error, 400);
     }
 
     private static async Task<IResult> TestChannel(string slug, long channelId, AdminSession session, ProjectStore projects, AlertStore alerts,
@@ -76,26 +70,23 @@ public static class AlertPages
     }
 
     private static async Task<IResult> AddRule(string slug, HttpRequest request, AdminSession session, ProjectStore projects, AlertStore alerts,
-        DeliveryStore deliveries, TimeProvider time, CancellationToken ct)
+        DeliveryStore deliveries, AlertChanges changes, CancellationToken ct)
     {
         if (projects.FindBySlug(slug) is not { } project) return ProjectPages.NotFound(session, slug);
-        var form = await request.ReadFormAsync(ct);
-        var body = new JsonObject
-        {
-            ["name"] = form["name"].ToString(),
-            ["trigger"] = form["trigger"].ToString(),
-            ["channel_ids"] = new JsonArray(form["channel_ids"].Select(id => long.TryParse(id, out var n) ? (JsonNode)n : id).ToArray()),
-        };
-        foreach (var field in new[] { "threshold", "window_minutes", "cooldown_minutes" })
-            if (form[field].ToString().Trim() is { Length: > 0 } text) body[field] = int.TryParse(text, out var n) ? n : text;
-        foreach (var field in new[] { "level", "environment" })
-            if (form[field].ToString().Trim() is { Length: > 0 } text) body[field] = text;
-        var (draft, error) = AlertInput.Rule(Json(body), new RuleDraft(null, null, null, null, null, null, null));
-        if (error is not null) return Render(slug, session, projects, alerts, deliveries, null, error, 400);
-        var (rule, problem) = await alerts.SaveRuleAsync(project.Id, null, draft!, time.GetUtcNow().ToUnixTimeMilliseconds());
-        return rule is null
-            ? Render(slug, session, projects, alerts, deliveries, null, problem, 400)
-            : Render(slug, session, projects, alerts, deliveries, $"Rule {rule.Name} added.", null);
+        var outcome = await changes.CreateRuleAsync(project.Id, AlertForms.Rule(await request.ReadFormAsync(ct), withEnabled: false));
+        return outcome.Saved is { } rule
+            ? Render(slug, session, projects, alerts, deliveries, $"Rule {rule.Name} added.", null)
+            : Render(slug, session, projects, alerts, deliveries, null, outcome.Error, 400);
+    }
+
+    /// <summary>The toggle beside each rule: only enabled changes, checked as the API's PATCH checks it.</summary>
+    private static async Task<IResult> ToggleRule(string slug, long ruleId, HttpRequest request, AdminSession session, ProjectStore projects, AlertStore alerts,
+        DeliveryStore deliveries, AlertChanges changes, CancellationToken ct)
+    {
+        if (projects.FindBySlug(slug) is not { } project) return ProjectPages.NotFound(session, slug);
+        var outcome = await changes.UpdateRuleAsync(project.Id, ruleId, AlertForms.Enabled(await request.ReadFormAsync(ct)));
+        if (outcome.Saved is { } rule) return Render(slug, session, projects, alerts, deliveries, $"Rule {rule.Name} {(rule.Enabled ? "enabled" : "disabled")}.", null);
+        return Render(slug, session, projects, alerts, deliveries, null, outcome.NotFound ? "No such rule." : outcome.Error, outcome.NotFound ? 404 : 400);
     }
 
     private static async Task<IResult> DeleteRule(string slug, long ruleId, AdminSession session, ProjectStore projects, AlertStore alerts, DeliveryStore deliveries)
@@ -105,5 +96,4 @@ public static class AlertPages
         return Render(slug, session, projects, alerts, deliveries, deleted ? "Rule deleted." : null, deleted ? null : "No such rule.", deleted ? 200 : 404);
     }
 
-    private static JsonElement Json(JsonObject body) => JsonDocument.Parse(body.ToJsonString()).RootElement;
 }
