@@ -26,7 +26,7 @@ public sealed class BenchOptions
     public int MapsMegabytes { get; private set; } = 100;
 
     public const string Usage = """
-        Usage: Kestrel.Bench [all|single|envelope|batch|ceiling|latency|soak|pages|backup] [options]
+        Usage: Kestrel.Bench [all|single|envelope|batch|ceiling|latency|wrk|soak|pages|backup] [options]
           all        ceiling, single events, envelopes, arrays, then latency at a fixed rate (default)
           single     one event per request to Kestrel
           envelope   single, then the same events as gzip envelopes to /api/{id}/envelope/
@@ -36,6 +36,8 @@ public sealed class BenchOptions
           batch      arrays of --batch events per request to Kestrel
           ceiling    the same bodies to a trivial endpoint that only reads them
           latency    an open-loop sender at --rate requests/s (default: half the measured ceiling)
+          wrk        single events posted by wrk (-t2 -c<concurrency>) to the ceiling sink, then to Kestrel, in
+                     every run; needs wrk (scripts/install-bench-deps.sh)
           pages      web UI render times over a database of --issues issues and --events events
           backup     fill a server to --db-mb with --maps-mb of maps, then open-loop load at --rate (500)
                      for --seconds without a backup and again during `kestrel backup`, per run
@@ -66,7 +68,7 @@ public sealed class BenchOptions
         var options = new BenchOptions();
         var i = 0;
         if (args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal)) options.Mode = args[i++];
-        if (options.Mode is not ("all" or "single" or "envelope" or "batch" or "ceiling" or "latency" or "soak" or "pages" or "backup" or "alerts")) return Fail($"Unknown mode '{options.Mode}'.");
+        if (options.Mode is not ("all" or "single" or "envelope" or "batch" or "ceiling" or "latency" or "soak" or "pages" or "backup" or "alerts" or "wrk")) return Fail($"Unknown mode '{options.Mode}'.");
         for (; i < args.Length; i += 2)
         {
             if (args[i] is "--help" or "-h") return Fail(null);

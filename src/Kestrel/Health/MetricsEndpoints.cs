@@ -58,6 +58,13 @@ public static class MetricsEndpoints
         text.Append(CultureInfo.InvariantCulture, $"kestrel_retention_events_deleted_total{{reason=\"age\"}} {Interlocked.Read(ref retention.EventsAgedOut)}\n");
         text.Append(CultureInfo.InvariantCulture, $"kestrel_retention_events_deleted_total{{reason=\"per_issue_cap\"}} {Interlocked.Read(ref retention.EventsOverCap)}\n");
         Counter(text, "kestrel_retention_pages_freed_total", "Database pages given back to the file system by retention since start.", "", Interlocked.Read(ref retention.PagesFreed));
+        // The runtime's own counters, cheap to read: what ingest costs in garbage, and what collecting it costs in pauses.
+        Counter(text, "kestrel_managed_allocated_bytes_total", "Bytes allocated on the managed heap since start (all threads).", "", GC.GetTotalAllocatedBytes(precise: false));
+        text.Append(CultureInfo.InvariantCulture,
+            $"# HELP kestrel_gc_pause_seconds_total Time the runtime paused managed threads for garbage collection since start.\n# TYPE kestrel_gc_pause_seconds_total counter\nkestrel_gc_pause_seconds_total {GC.GetTotalPauseDuration().TotalSeconds:0.######}\n");
+        text.Append("# HELP kestrel_gc_collections_total Garbage collections since start, by generation.\n# TYPE kestrel_gc_collections_total counter\n");
+        for (var generation = 0; generation <= GC.MaxGeneration; generation++)
+            text.Append(CultureInfo.InvariantCulture, $"kestrel_gc_collections_total{{generation=\"{generation}\"}} {GC.CollectionCount(generation)}\n");
         return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
     }
 
