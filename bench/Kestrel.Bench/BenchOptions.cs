@@ -12,6 +12,7 @@ public sealed class BenchOptions
     public int Batch { get; private set; } = 100;
     public double? Rate { get; private set; }
     public int Runs { get; private set; } = 1;
+    public int Windows { get; private set; } = 1;
     public double Settle { get; private set; } = 5;
     public int MaxInFlight { get; private set; } = 4096;
     public int EnvelopePool { get; private set; } = 80_000;
@@ -49,6 +50,8 @@ public sealed class BenchOptions
           --batch N               events per array in batch mode (100)
           --rate R                requests/s in latency mode
           --runs N                repeat everything N times and print medians (1)
+          --windows N             also report each Kestrel phase's measured time as N consecutive windows, to show
+                                  warm-up (e.g. --seconds 60 --windows 6) (1: off)
           --writer-max-batch N    sets KESTREL_WRITER_MAX_BATCH for the server
           --env NAME=VALUE        any other environment variable for the server
           --settle S              wait after load before reading idle memory (5)
@@ -83,6 +86,7 @@ public sealed class BenchOptions
                 case "--batch": options.Batch = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--rate": options.Rate = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--runs": options.Runs = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--windows": options.Windows = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--settle": options.Settle = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--max-in-flight": options.MaxInFlight = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--envelope-pool": options.EnvelopePool = int.Parse(value, CultureInfo.InvariantCulture); break;

@@ -85,7 +85,12 @@ public sealed class BenchRunner(BenchOptions options, string serverDirectory, Bo
 
         // Every answer came after its commit, so once the phase's last answer is in, its rows are all there.
         var before = server.CountRows("events");
-        var (result, window) = await MeasureAsync(m, name, server, () => measure(client));
+        var (result, window) = await MeasureAsync(m, name, server, async () =>
+        {
+            var load = measure(client);
+            await WindowSplit.RunAsync(m, name, server, options.Windows, options.Seconds, load);
+            return await load;
+        });
         var processed = server.CountRows("events") - before;
         m[$"{name}: processed events/s"] = processed / result.WallSeconds;
         window.Report(m, name, processed, "event");

@@ -13,26 +13,30 @@ public sealed class ServerWindow
     private readonly Dictionary<int, (string Name, double Seconds)> threadsBefore;
     private readonly RuntimeCounters countersBefore;
     private readonly long startedAt = Stopwatch.GetTimestamp();
+    private readonly bool sampleMemory;
     private Dictionary<string, double> cpuByClass = [];
     private RuntimeCounters countersAfter;
 
-    private ServerWindow(ChildServer server, RuntimeCounters counters)
+    private ServerWindow(ChildServer server, RuntimeCounters counters, bool sampleMemory)
     {
         this.server = server;
+        this.sampleMemory = sampleMemory;
         countersBefore = counters;
         threadsBefore = server.Monitor.ThreadCpu();
-        server.Monitor.StartSampling();
+        if (sampleMemory) server.Monitor.StartSampling();
     }
 
     /// <summary>Wall seconds from start to stop.</summary>
     public double WallSeconds { get; private set; }
 
-    public static async Task<ServerWindow> StartAsync(ChildServer server) => new(server, await server.ReadRuntimeCountersAsync());
+    /// <param name="sampleMemory">false for a window inside another (<see cref="WindowSplit"/>): the outer one samples the memory</param>
+    public static async Task<ServerWindow> StartAsync(ChildServer server, bool sampleMemory = true) =>
+        new(server, await server.ReadRuntimeCountersAsync(), sampleMemory);
 
     public async Task StopAsync()
     {
         WallSeconds = Stopwatch.GetElapsedTime(startedAt).TotalSeconds;
-        await server.Monitor.StopSamplingAsync();
+        if (sampleMemory) await server.Monitor.StopSamplingAsync();
         cpuByClass = ProcessMonitor.CpuByClass(threadsBefore, server.Monitor.ThreadCpu());
         countersAfter = await server.ReadRuntimeCountersAsync();
     }
@@ -44,7 +48,7 @@ public sealed class ServerWindow
     {
         var wall = loadSeconds ?? WallSeconds;
         var total = cpuByClass.Values.Sum();
-        m[$"{name}: RSS peak under load, MB"] = server.Monitor.PeakRssKb / 1024.0;
+        if (sampleMemory) m[$"{name}: RSS peak under load, MB"] = server.Monitor.PeakRssKb / 1024.0;
         m[$"{name}: server CPU, cores"] = total / wall;
         foreach (var (threadClass, seconds) in cpuByClass)
             m[$"{name}: CPU of {threadClass}, cores"] = seconds / wall;

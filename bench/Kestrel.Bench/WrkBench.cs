@@ -34,17 +34,17 @@ public sealed partial class WrkBench(BenchOptions options, string serverDirector
 
         await using (var sink = await ChildServer.StartCeilingAsync())
         {
-            var (result, window, _) = await LoadAsync(wrk, sink, bodies, token: "none");
             var name = $"sink ({Generator})";
+            var (result, window, _) = await LoadAsync(m, name, wrk, sink, bodies, token: "none");
             Report(m, name, result, window);
             window.Report(m, name, result.Requests, "request", result.Seconds);
         }
         await using (var kestrel = await ChildServer.StartKestrelAsync(serverDirectory, options.DataRoot, options.ServerEnvironment))
         {
             // Rows are counted once the warm-up's last writes are in, and again once the measured run's are.
-            var (result, window, before) = await LoadAsync(wrk, kestrel, bodies, kestrel.Token!, () => SettledRowsAsync(kestrel));
-            var processed = await SettledRowsAsync(kestrel) - before;
             var name = $"Kestrel ({Generator})";
+            var (result, window, before) = await LoadAsync(m, name, wrk, kestrel, bodies, kestrel.Token!, () => SettledRowsAsync(kestrel));
+            var processed = await SettledRowsAsync(kestrel) - before;
             Report(m, name, result, window);
             // wrk's own duration: the window also holds wrk's start-up (reading the bodies), when nothing is sent.
             m[$"{name}: processed events/s"] = processed / result.Seconds;
@@ -57,14 +57,17 @@ public sealed partial class WrkBench(BenchOptions options, string serverDirector
     }
 
     /// <summary>A warm-up run of wrk, then the measured one inside a <see cref="ServerWindow"/>.</summary>
-    /// <param name="settle">waits until the warm-up's last writes are in, so the measured window starts clean, and counts rows</param>
-    private async Task<(WrkResult Result, ServerWindow Window, long RowsBefore)> LoadAsync(string wrk, ChildServer server, string bodies, string token,
-        Func<Task<long>>? settle = null)
+    /// <param name="settle">Kestrel only: waits until the warm-up's last writes are in, so the measured window starts clean,
+    /// and counts rows; the measured run is also split into --windows</param>
+    private async Task<(WrkResult Result, ServerWindow Window, long RowsBefore)> LoadAsync(Metrics m, string name, string wrk, ChildServer server,
+        string bodies, string token, Func<Task<long>>? settle = null)
     {
         await RunWrkAsync(wrk, server, bodies, token, options.Warmup);
         var rowsBefore = settle is null ? 0 : await settle();
         var window = await ServerWindow.StartAsync(server);
-        var result = await RunWrkAsync(wrk, server, bodies, token, options.Seconds);
+        var run = RunWrkAsync(wrk, server, bodies, token, options.Seconds);
+        if (settle is not null) await WindowSplit.RunAsync(m, name, server, options.Windows, options.Seconds, run);
+        var result = await run;
         await window.StopAsync();
         return (result, window, rowsBefore);
     }
