@@ -52,7 +52,7 @@ public static class MetricsEndpoints
         Counter(text, "kestrel_writer_jobs_total", "Write jobs (requests) committed since start.", "", Interlocked.Read(ref writer.CommittedJobs));
         Counter(text, "kestrel_writer_batches_retried_total", "Batches rolled back because one write failed, then run one write per transaction.", "", Interlocked.Read(ref writer.RetriedBatches));
         Gauge(text, "kestrel_writer_queue_bytes", "Compressed events waiting for the writer, in bytes (ingest answers 503 beyond writer.queue_mb).", "", writer.QueuedBytes);
-        Gauge(text, "kestrel_disk_free_bytes", "Free bytes on the data directory's disk (ingest answers 507 below disk.min_free_mb).", "", disk.FreeBytes);
+        Gauge(text, "kestrel_disk_free_bytes", "Free bytes on the data directory's disk (ingest and uploads answer 507 below disk.min_free_mb).", "", disk.FreeBytes);
         Counter(text, "kestrel_retention_runs_total", "Retention runs since start.", "", Interlocked.Read(ref retention.Runs));
         text.Append("# HELP kestrel_retention_events_deleted_total Events deleted by retention since start, by why.\n# TYPE kestrel_retention_events_deleted_total counter\n");
         text.Append(CultureInfo.InvariantCulture, $"kestrel_retention_events_deleted_total{{reason=\"age\"}} {Interlocked.Read(ref retention.EventsAgedOut)}\n");
