@@ -71,6 +71,26 @@ public sealed class ProcessMonitor(int pid)
         return threads;
     }
 
+    /// <summary>
+    /// Seconds each thread has so far spent runnable but waiting for a core (the scheduler's run queue, the second
+    /// field of /proc/…/schedstat), keyed by thread id, with the thread's name. On a shared machine this is the
+    /// demand the cores did not serve: a writer that waits here is starved, not idle.
+    /// </summary>
+    public Dictionary<int, (string Name, double Seconds)> ThreadRunQueueWait()
+    {
+        var threads = new Dictionary<int, (string, double)>();
+        foreach (var dir in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                var waitNs = long.Parse(File.ReadAllText(Path.Combine(dir, "schedstat")).Split(' ')[1], CultureInfo.InvariantCulture);
+                threads[int.Parse(Path.GetFileName(dir), CultureInfo.InvariantCulture)] = (File.ReadAllText(Path.Combine(dir, "comm")).TrimEnd('\n'), waitNs / 1e9);
+            }
+            catch (IOException) { } // the thread ended between listing and reading
+        }
+        return threads;
+    }
+
     /// <summary>The thread classes CPU is reported by, in the order they are printed.</summary>
     public static readonly string[] ThreadClasses = ["request threads", "writer thread", "JIT", "GC", "other"];
 
@@ -91,8 +111,8 @@ public sealed class ProcessMonitor(int pid)
         _ => "other",
     };
 
-    /// <summary>CPU seconds per thread class (<see cref="ThreadClasses"/>) between two <see cref="ThreadCpu"/> snapshots.</summary>
-    public static Dictionary<string, double> CpuByClass(Dictionary<int, (string Name, double Seconds)> before, Dictionary<int, (string Name, double Seconds)> after)
+    /// <summary>Seconds per thread class (<see cref="ThreadClasses"/>) between two per-thread snapshots (<see cref="ThreadCpu"/>, <see cref="ThreadRunQueueWait"/>).</summary>
+    public static Dictionary<string, double> SecondsByClass(Dictionary<int, (string Name, double Seconds)> before, Dictionary<int, (string Name, double Seconds)> after)
     {
         var classes = ThreadClasses.ToDictionary(c => c, _ => 0.0);
         foreach (var (name, seconds) in CpuBetween(before, after)) classes[ThreadClass(name)] += seconds;

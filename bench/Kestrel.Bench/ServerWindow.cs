@@ -3,18 +3,20 @@ using System.Diagnostics;
 namespace Kestrel.Bench;
 
 /// <summary>
-/// What a server spent over one measured window: CPU per thread class (from /proc), managed bytes allocated
-/// and GC pause time (from the server's /metrics), and its peak memory. Started before the load, stopped
-/// after it; <see cref="Report"/> divides by the events (or requests) the window handled.
+/// What a server spent over one measured window: CPU per thread class and time waiting for a core (from /proc),
+/// managed bytes allocated and GC pause time (from the server's /metrics), and its peak memory. Started before
+/// the load, stopped after it; <see cref="Report"/> divides by the events (or requests) the window handled.
 /// </summary>
 public sealed class ServerWindow
 {
     private readonly ChildServer server;
     private readonly Dictionary<int, (string Name, double Seconds)> threadsBefore;
+    private readonly Dictionary<int, (string Name, double Seconds)> waitBefore;
     private readonly RuntimeCounters countersBefore;
     private readonly long startedAt = Stopwatch.GetTimestamp();
     private readonly bool sampleMemory;
     private Dictionary<string, double> cpuByClass = [];
+    private Dictionary<string, double> waitByClass = [];
     private RuntimeCounters countersAfter;
 
     private ServerWindow(ChildServer server, RuntimeCounters counters, bool sampleMemory)
@@ -23,6 +25,7 @@ public sealed class ServerWindow
         this.sampleMemory = sampleMemory;
         countersBefore = counters;
         threadsBefore = server.Monitor.ThreadCpu();
+        waitBefore = server.Monitor.ThreadRunQueueWait();
         if (sampleMemory) server.Monitor.StartSampling();
     }
 
@@ -37,7 +40,8 @@ public sealed class ServerWindow
     {
         WallSeconds = Stopwatch.GetElapsedTime(startedAt).TotalSeconds;
         if (sampleMemory) await server.Monitor.StopSamplingAsync();
-        cpuByClass = ProcessMonitor.CpuByClass(threadsBefore, server.Monitor.ThreadCpu());
+        cpuByClass = ProcessMonitor.SecondsByClass(threadsBefore, server.Monitor.ThreadCpu());
+        waitByClass = ProcessMonitor.SecondsByClass(waitBefore, server.Monitor.ThreadRunQueueWait());
         countersAfter = await server.ReadRuntimeCountersAsync();
     }
 
@@ -56,6 +60,9 @@ public sealed class ServerWindow
         m[$"{name}: server CPU µs per {unit}"] = PerUnit(total * 1e6, units);
         foreach (var (threadClass, seconds) in cpuByClass)
             m[$"{name}: CPU µs per {unit}, {threadClass}"] = PerUnit(seconds * 1e6, units);
+        // How much of the server's demand the shared cores did not serve, and whether the writer was among it.
+        m[$"{name}: threads waiting for a core (run queue), average"] = waitByClass.Values.Sum() / wall;
+        m[$"{name}: writer thread waiting for a core, % of wall time"] = 100 * waitByClass["writer thread"] / wall;
         m[$"{name}: managed KB allocated per {unit}"] = PerUnit((countersAfter.AllocatedBytes - countersBefore.AllocatedBytes) / 1024, units);
         m[$"{name}: GC pause, % of wall time"] = 100 * (countersAfter.PauseSeconds - countersBefore.PauseSeconds) / wall;
     }

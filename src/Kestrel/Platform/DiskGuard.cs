@@ -2,9 +2,10 @@ namespace Kestrel.Platform;
 
 /// <summary>
 /// Watches the free space of the disk holding the data directory. Below <see cref="KestrelOptions.DiskMinFreeMb"/>
-/// ingest refuses events, and source-map uploads are refused (<see cref="SourceMaps.UploadDiskGuard"/>), before writing anything, so the database never meets a full disk mid-transaction
-/// and the space left serves checkpoints, retention's vacuum and the UI. It recovers on its own: the next
-/// check after space returns lets events in again. Free space is read at most every 250 ms (one statvfs).
+/// ingest refuses events and source-map uploads are refused (<see cref="SourceMaps.UploadDiskGuard"/>) before
+/// anything is written, so the database never meets a full disk mid-transaction and the space left serves
+/// checkpoints, retention's vacuum and the UI. It recovers on its own: the next check after space returns lets
+/// events and uploads in again. Free space is read at most every 250 ms (one statvfs).
 /// </summary>
 public sealed class DiskGuard(KestrelOptions options, ILogger<DiskGuard> logger)
 {
