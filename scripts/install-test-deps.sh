@@ -16,19 +16,8 @@ command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 # /usr/bin/python3 -m aiosmtpd (Debian's python packages belong to Debian's python).
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
 
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -eq 0 ]; then
-    apt_get() { apt-get "$@"; }
-  elif command -v sudo >/dev/null 2>&1; then
-    apt_get() { sudo apt-get "$@"; }
-  else
-    echo "install-test-deps: please install these Debian packages as root: ${missing[*]}" >&2
-    exit 1
-  fi
-  echo "install-test-deps: installing ${missing[*]}"
-  apt_get update -qq
-  DEBIAN_FRONTEND=noninteractive apt_get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+source scripts/install-debian-packages.sh
+install_debian_packages install-test-deps ${missing[@]+"${missing[@]}"}
 
 # --- npm packages of the test clients ----------------------------------------------------------
 # Each directory has a committed lockfile; `npm ci` runs only when node_modules was not installed

@@ -12,6 +12,7 @@ public sealed class BenchOptions
     public int Batch { get; private set; } = 100;
     public double? Rate { get; private set; }
     public int Runs { get; private set; } = 1;
+    public int Windows { get; private set; } = 1;
     public double Settle { get; private set; } = 5;
     public int MaxInFlight { get; private set; } = 4096;
     public int EnvelopePool { get; private set; } = 80_000;
@@ -27,7 +28,7 @@ public sealed class BenchOptions
     public int MapsMegabytes { get; private set; } = 100;
 
     public const string Usage = """
-        Usage: Kestrel.Bench [all|single|envelope|batch|ceiling|latency|soak|pages|backup] [options]
+        Usage: Kestrel.Bench [all|single|envelope|batch|ceiling|latency|wrk|soak|pages|backup] [options]
           all        ceiling, single events, envelopes, arrays, then latency at a fixed rate (default)
           single     one event per request to Kestrel
           envelope   single, then the same events as gzip envelopes to /api/{id}/envelope/
@@ -37,6 +38,8 @@ public sealed class BenchOptions
           batch      arrays of --batch events per request to Kestrel
           ceiling    the same bodies to a trivial endpoint that only reads them
           latency    an open-loop sender at --rate requests/s (default: half the measured ceiling)
+          wrk        single events posted by wrk (-t2 -c<concurrency>) to the ceiling sink, then to Kestrel, in
+                     every run; needs wrk (scripts/install-bench-deps.sh)
           pages      web UI render times over a database of --issues issues and --events events
           backup     fill a server to --db-mb with --maps-mb of maps, then open-loop load at --rate (500)
                      for --seconds without a backup and again during `kestrel backup`, per run
@@ -48,6 +51,8 @@ public sealed class BenchOptions
           --batch N               events per array in batch mode (100)
           --rate R                requests/s in latency mode
           --runs N                repeat everything N times and print medians (1)
+          --windows N             also report each Kestrel phase's measured time as N consecutive windows, to show
+                                  warm-up (e.g. --seconds 60 --windows 6) (1: off)
           --writer-max-batch N    sets KESTREL_WRITER_MAX_BATCH for the server
           --env NAME=VALUE        any other environment variable for the server
           --settle S              wait after load before reading idle memory (5)
@@ -68,7 +73,7 @@ public sealed class BenchOptions
         var options = new BenchOptions();
         var i = 0;
         if (args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal)) options.Mode = args[i++];
-        if (options.Mode is not ("all" or "single" or "envelope" or "batch" or "ceiling" or "latency" or "soak" or "pages" or "backup" or "alerts")) return Fail($"Unknown mode '{options.Mode}'.");
+        if (options.Mode is not ("all" or "single" or "envelope" or "batch" or "ceiling" or "latency" or "soak" or "pages" or "backup" or "alerts" or "wrk")) return Fail($"Unknown mode '{options.Mode}'.");
         for (; i < args.Length; i += 2)
         {
             if (args[i] is "--help" or "-h") return Fail(null);
@@ -83,6 +88,7 @@ public sealed class BenchOptions
                 case "--batch": options.Batch = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--rate": options.Rate = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--runs": options.Runs = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--windows": options.Windows = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--settle": options.Settle = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--max-in-flight": options.MaxInFlight = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--envelope-pool": options.EnvelopePool = int.Parse(value, CultureInfo.InvariantCulture); break;

@@ -67,7 +67,8 @@ public sealed class BenchRunner(BenchOptions options, string serverDirectory, Bo
         await using var server = await ChildServer.StartCeilingAsync();
         using var client = new LoadClient(server.BaseUrl, token: null, bodies);
         await client.RunClosedAsync(options.Concurrency, Warmup);
-        var (result, _) = await MeasureAsync(m, name, server, () => client.RunClosedAsync(options.Concurrency, Measured));
+        var (result, window) = await MeasureAsync(m, name, server, () => client.RunClosedAsync(options.Concurrency, Measured));
+        window.Report(m, name, result.Ok, "request");
         m[$"{name}: events/s"] = result.OkPerSecond * bodies.EventsPerBody;
         return result.OkPerSecond;
     }
@@ -84,11 +85,15 @@ public sealed class BenchRunner(BenchOptions options, string serverDirectory, Bo
 
         // Every answer came after its commit, so once the phase's last answer is in, its rows are all there.
         var before = server.CountRows("events");
-        var (result, wall) = await MeasureAsync(m, name, server, () => measure(client));
+        var (result, window) = await MeasureAsync(m, name, server, async () =>
+        {
+            var load = measure(client);
+            await WindowSplit.RunAsync(m, name, server, options.Windows, options.Seconds, load);
+            return await load;
+        });
         var processed = server.CountRows("events") - before;
-        m[$"{name}: processed events/s"] = processed / wall;
-        // CPU per event holds still when other programs take the cores: compare phases by it on a busy machine.
-        m[$"{name}: server CPU µs per event"] = processed == 0 ? double.NaN : m[$"{name}: server CPU, cores"] * wall / processed * 1e6;
+        m[$"{name}: processed events/s"] = processed / result.WallSeconds;
+        window.Report(m, name, processed, "event");
         m[$"{name}: accepted events/s"] = result.OkPerSecond * bodies.EventsPerBody;
         m[$"{name}: issues (distinct fingerprints)"] = server.CountRows("issues");
 
@@ -97,15 +102,13 @@ public sealed class BenchRunner(BenchOptions options, string serverDirectory, Bo
         m[$"{name}: VmHWM, MB"] = server.Monitor.HighWaterMarkKb / 1024.0;
     }
 
-    /// <summary>Runs the measured phase while sampling the server's memory and every thread's CPU.</summary>
-    private static async Task<(LoadResult Result, double WallSeconds)> MeasureAsync(Metrics m, string name, ChildServer server, Func<Task<LoadResult>> load)
+    /// <summary>Runs the measured phase inside a <see cref="ServerWindow"/>; the caller reports the window per event or request.</summary>
+    private static async Task<(LoadResult Result, ServerWindow Window)> MeasureAsync(Metrics m, string name, ChildServer server, Func<Task<LoadResult>> load)
     {
-        var threadsBefore = server.Monitor.ThreadCpu();
         var clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
-        server.Monitor.StartSampling();
+        var window = await ServerWindow.StartAsync(server);
         var result = await load();
-        await server.Monitor.StopSamplingAsync();
-        var threads = ProcessMonitor.CpuBetween(threadsBefore, server.Monitor.ThreadCpu());
+        await window.StopAsync();
         var clientCpu = (Process.GetCurrentProcess().TotalProcessorTime - clientBefore).TotalSeconds;
 
         m[$"{name}: requests/s (200)"] = result.OkPerSecond;
@@ -114,12 +117,8 @@ public sealed class BenchRunner(BenchOptions options, string serverDirectory, Bo
         m[$"{name}: p99 ms"] = result.Percentile(99);
         m[$"{name}: non-200 answers"] = result.NotOk + result.Failed;
         if (result.Skipped > 0) m[$"{name}: sends skipped (too many in flight)"] = result.Skipped;
-        m[$"{name}: RSS peak under load, MB"] = server.Monitor.PeakRssKb / 1024.0;
-        m[$"{name}: server CPU, cores"] = threads.Sum(t => t.Seconds) / result.WallSeconds;
-        m[$"{name}: client CPU, cores"] = clientCpu / result.WallSeconds;
-        foreach (var (thread, seconds) in threads.Take(4))
-            m[$"{name}: CPU of '{thread}' threads, cores"] = seconds / result.WallSeconds;
-        return (result, result.WallSeconds);
+        m[$"{name}: client CPU, cores"] = clientCpu / window.WallSeconds;
+        return (result, window);
     }
 
     /// <summary>Publishes src/Kestrel in Release to a temporary folder and returns the folder.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -32,6 +33,10 @@ public static class CeilingServer
             finally { ArrayPool<byte>.Shared.Return(buffer); }
             return Results.Content(Answer, "application/json");
         });
+
+        // The same runtime counters as Kestrel's /metrics, so the bench can set Kestrel's garbage per event beside the floor's.
+        app.MapGet("/metrics", () => Results.Text(string.Create(CultureInfo.InvariantCulture,
+            $"kestrel_managed_allocated_bytes_total {GC.GetTotalAllocatedBytes(precise: false)}\nkestrel_gc_pause_seconds_total {GC.GetTotalPauseDuration().TotalSeconds}\n")));
 
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -30,6 +30,29 @@ public sealed partial class ChildServer : IAsyncDisposable
     public (long Id, string PublicKey)? Project { get; private set; }
     public ProcessMonitor Monitor { get; }
 
+    /// <summary>The bearer token of every Kestrel child's /metrics (the ceiling's needs none); loopback only.</summary>
+    private const string MetricsToken = "kestrel-bench-metrics-token";
+
+    /// <summary>
+    /// Managed bytes allocated and GC pause seconds so far, from the server's /metrics (Kestrel and the ceiling
+    /// both report them); <see cref="RuntimeCounters.Unknown"/> for a build without them, so older builds still run.
+    /// </summary>
+    public async Task<RuntimeCounters> ReadRuntimeCountersAsync()
+    {
+        using var http = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", MetricsToken);
+        using var response = await http.SendAsync(request);
+        if (!response.IsSuccessStatusCode) return RuntimeCounters.Unknown;
+        var text = await response.Content.ReadAsStringAsync();
+        return new RuntimeCounters(Counter(text, "kestrel_managed_allocated_bytes_total"), Counter(text, "kestrel_gc_pause_seconds_total"));
+    }
+
+    private static double Counter(string metrics, string name) =>
+        Regex.Match(metrics, $"^{name} (\\S+)$", RegexOptions.Multiline) is { Success: true } match
+            ? double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)
+            : double.NaN;
+
     /// <param name="fill">given kestrel.db (migrated, with the project) and the project (<c>project create --json</c>) before the server starts</param>
     /// <param name="seed">given the new data directory first: may put a saved kestrel.db there and return the project saved with it
     /// (then neither <c>project create</c> nor <paramref name="fill"/> runs), or return null</param>
@@ -42,6 +65,8 @@ public sealed partial class ChildServer : IAsyncDisposable
             ["KESTREL_DATA"] = data,
             ["KESTREL_LISTEN"] = "127.0.0.1:0",
             ["KESTREL_RATE_LIMIT_PER_MINUTE"] = "0",
+            // The bench reads allocation and GC counters from /metrics before and after each window.
+            ["KESTREL_METRICS_TOKEN"] = MetricsToken,
         };
         var executable = Path.Combine(serverDirectory, "kestrel");
         var seeded = seed?.Invoke(data);

@@ -6,6 +6,7 @@ if (args is ["ceiling-server", ..]) return await CeilingServer.RunAsync();
 if (args is ["startup", .. var published]) return await StartupBench.RunAsync(published);
 if (BenchOptions.Parse(args) is not { } options) return 2;
 
+if (options.Mode == "wrk" && WrkBench.FindWrk() is null) return 2;
 var serverDirectory = options.ServerDirectory ?? await BenchRunner.PublishServerAsync();
 
 if (options.Mode == "pages") return await RunAllAsync(() => PagesBench.RunAsync(options, serverDirectory));
@@ -29,6 +30,11 @@ Console.WriteLine($"Server: {serverDirectory}; mode {options.Mode}, concurrency 
 if (options.Mode == "soak")
     return await new SoakRunner(options, serverDirectory, singles, BodySet.Arrays(events, 10, 400), envelopes!).RunAsync();
 if (options.Mode == "backup") return await BackupBench.RunAsync(options, serverDirectory, singles, arrays);
+if (options.Mode == "wrk")
+{
+    using var wrk = new WrkBench(options, serverDirectory, events);
+    return await RunAllAsync(wrk.RunOnceAsync);
+}
 
 var runner = new BenchRunner(options, serverDirectory, singles, arrays, envelopes);
 return await RunAllAsync(runner.RunOnceAsync);

@@ -35,7 +35,7 @@ public static class Report
         var names = runs.SelectMany(r => r.Keys).Distinct();
         var document = new
         {
-            options = new { options.Mode, options.Concurrency, options.Seconds, options.Warmup, options.Batch, options.Rate, options.ServerEnvironment },
+            options = new { options.Mode, options.Concurrency, options.Seconds, options.Warmup, options.Windows, options.Batch, options.Rate, options.ServerEnvironment },
             runs,
             medians = names.ToDictionary(n => n, n => Median(runs.Select(r => r.TryGetValue(n, out var v) ? v : double.NaN))),
         };

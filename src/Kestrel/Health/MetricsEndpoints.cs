@@ -52,12 +52,19 @@ public static class MetricsEndpoints
         Counter(text, "kestrel_writer_jobs_total", "Write jobs (requests) committed since start.", "", Interlocked.Read(ref writer.CommittedJobs));
         Counter(text, "kestrel_writer_batches_retried_total", "Batches rolled back because one write failed, then run one write per transaction.", "", Interlocked.Read(ref writer.RetriedBatches));
         Gauge(text, "kestrel_writer_queue_bytes", "Compressed events waiting for the writer, in bytes (ingest answers 503 beyond writer.queue_mb).", "", writer.QueuedBytes);
-        Gauge(text, "kestrel_disk_free_bytes", "Free bytes on the data directory's disk (ingest answers 507 below disk.min_free_mb).", "", disk.FreeBytes);
+        Gauge(text, "kestrel_disk_free_bytes", "Free bytes on the data directory's disk (ingest and uploads answer 507 below disk.min_free_mb).", "", disk.FreeBytes);
         Counter(text, "kestrel_retention_runs_total", "Retention runs since start.", "", Interlocked.Read(ref retention.Runs));
         text.Append("# HELP kestrel_retention_events_deleted_total Events deleted by retention since start, by why.\n# TYPE kestrel_retention_events_deleted_total counter\n");
         text.Append(CultureInfo.InvariantCulture, $"kestrel_retention_events_deleted_total{{reason=\"age\"}} {Interlocked.Read(ref retention.EventsAgedOut)}\n");
         text.Append(CultureInfo.InvariantCulture, $"kestrel_retention_events_deleted_total{{reason=\"per_issue_cap\"}} {Interlocked.Read(ref retention.EventsOverCap)}\n");
         Counter(text, "kestrel_retention_pages_freed_total", "Database pages given back to the file system by retention since start.", "", Interlocked.Read(ref retention.PagesFreed));
+        // The runtime's own counters, cheap to read: what ingest costs in garbage, and what collecting it costs in pauses.
+        Counter(text, "kestrel_managed_allocated_bytes_total", "Bytes allocated on the managed heap since start (all threads).", "", GC.GetTotalAllocatedBytes(precise: false));
+        text.Append(CultureInfo.InvariantCulture,
+            $"# HELP kestrel_gc_pause_seconds_total Time the runtime paused managed threads for garbage collection since start.\n# TYPE kestrel_gc_pause_seconds_total counter\nkestrel_gc_pause_seconds_total {GC.GetTotalPauseDuration().TotalSeconds:0.######}\n");
+        text.Append("# HELP kestrel_gc_collections_total Garbage collections since start, by generation.\n# TYPE kestrel_gc_collections_total counter\n");
+        for (var generation = 0; generation <= GC.MaxGeneration; generation++)
+            text.Append(CultureInfo.InvariantCulture, $"kestrel_gc_collections_total{{generation=\"{generation}\"}} {GC.CollectionCount(generation)}\n");
         return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
     }
 

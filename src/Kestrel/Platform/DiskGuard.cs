@@ -2,9 +2,10 @@ namespace Kestrel.Platform;
 
 /// <summary>
 /// Watches the free space of the disk holding the data directory. Below <see cref="KestrelOptions.DiskMinFreeMb"/>
-/// ingest refuses events before writing anything, so the database never meets a full disk mid-transaction
-/// and the space left serves checkpoints, retention's vacuum and the UI. It recovers on its own: the next
-/// check after space returns lets events in again. Free space is read at most every 250 ms (one statvfs).
+/// ingest refuses events and source-map uploads are refused (<see cref="SourceMaps.UploadDiskGuard"/>) before
+/// anything is written, so the database never meets a full disk mid-transaction and the space left serves
+/// checkpoints, retention's vacuum and the UI. It recovers on its own: the next check after space returns lets
+/// events and uploads in again. Free space is read at most every 250 ms (one statvfs).
 /// </summary>
 public sealed class DiskGuard(KestrelOptions options, ILogger<DiskGuard> logger)
 {
@@ -48,10 +49,10 @@ public sealed class DiskGuard(KestrelOptions options, ILogger<DiskGuard> logger)
             if (isLow == low) return;
             Volatile.Write(ref low, isLow);
             if (isLow)
-                logger.LogWarning("Only {Free} MB free on the disk of {Path} (minimum {Min} MB): refusing events until space is freed",
+                logger.LogWarning("Only {Free} MB free on the disk of {Path} (minimum {Min} MB): refusing events and source-map uploads until space is freed",
                     free / 1024 / 1024, path, options.DiskMinFreeMb);
             else
-                logger.LogInformation("{Free} MB free on the disk of {Path} again: accepting events", free / 1024 / 1024, path);
+                logger.LogInformation("{Free} MB free on the disk of {Path} again: accepting events and uploads", free / 1024 / 1024, path);
         }
     }
 }

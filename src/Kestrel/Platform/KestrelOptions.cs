@@ -30,7 +30,7 @@ public sealed class KestrelOptions
     /// <summary>Seconds between retention runs (one also runs a minute after start).</summary>
     public int RetentionIntervalSeconds { get; set; } = 600;
 
-    /// <summary>Megabytes that must stay free on the data directory's disk; below it ingest answers 507.</summary>
+    /// <summary>Megabytes that must stay free on the data directory's disk; below it ingest and source-map uploads answer 507.</summary>
     public int DiskMinFreeMb { get; set; } = 512;
 
     /// <summary>Events accepted per project per minute before 429; 0 turns the limit off.</summary>

@@ -22,11 +22,11 @@ public static class SentryCliEndpoints
 
         var org = api.MapGroup("/organizations/{org}");
         org.MapGet("/chunk-upload/", ChunkUploadOptions);
-        org.MapPost("/chunk-upload/", UploadChunks);
+        org.MapPost("/chunk-upload/", UploadChunks).RequireDiskSpace();
         org.MapPost("/artifactbundle/assemble/", (HttpContext http, Caller caller, ArtifactBundleAssembler assembler, CancellationToken ct) =>
-            Assemble(http, caller, assembler, null, ct));
+            Assemble(http, caller, assembler, null, ct)).RequireDiskSpace();
         org.MapPost("/releases/{version}/assemble/", (HttpContext http, Caller caller, ArtifactBundleAssembler assembler, CancellationToken ct) =>
-            Assemble(http, caller, assembler, RawPath.Segment(http, 5), ct));
+            Assemble(http, caller, assembler, RawPath.Segment(http, 5), ct)).RequireDiskSpace();
         MapReleases(org, versionSegment: 5);
 
         // 2.x: the same release calls under the project.
@@ -56,7 +56,7 @@ public static class SentryCliEndpoints
         group.MapGet("/releases/{version}/files/", (HttpContext http, Caller caller, SourceMapStore store) =>
             ListFiles(caller, store, RawPath.Segment(http, versionSegment)));
         group.MapPost("/releases/{version}/files/", (HttpContext http, Caller caller, SourceMapStore store, TimeProvider time, CancellationToken ct) =>
-            UploadFile(http, caller, store, time, RawPath.Segment(http, versionSegment), ct));
+            UploadFile(http, caller, store, time, RawPath.Segment(http, versionSegment), ct)).RequireDiskSpace();
     }
 
     private static IResult ChunkUploadOptions(string org) => Results.Json(new
@@ -94,6 +94,7 @@ public static class SentryCliEndpoints
             chunks.Add((sha1, data));
         }
         if (chunks.Count == 0) return ApiError.BadRequest("No chunks: send parts named file or file_gzip.");
+        if (UploadDiskGuard.Refusal(http) is { } diskFull) return diskFull;
         await assembler.SaveChunksAsync(caller.ProjectId, chunks, cancellationToken);
         return Results.Ok();
     }
@@ -118,6 +119,7 @@ public static class SentryCliEndpoints
     {
         if (await ReadBodyAsync<AssembleRequest>(http, cancellationToken) is not { } request)
             return ApiError.BadRequest("The body must be JSON such as {\"checksum\": \"<sha1>\", \"chunks\": [\"<sha1>\"]}.");
+        if (UploadDiskGuard.Refusal(http) is { } diskFull) return diskFull;
         var response = await assembler.AssembleAsync(caller.Project, request, release, cancellationToken);
         return Results.Json(response, KestrelJson.Options);
     }
@@ -200,6 +202,7 @@ public static class SentryCliEndpoints
         await stream.ReadExactlyAsync(content, cancellationToken);
         var (files, error) = ArtifactIntake.Take(relative, url, null, content, headers);
         if (error is not null) return ApiError.BadRequest(error);
+        if (UploadDiskGuard.Refusal(http) is { } diskFull) return diskFull;
         IReadOnlyList<SourceFile> saved;
         try { saved = await store.SaveAsync(caller.ProjectId, caller.Project.Slug, version, dist, files!, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken); }
         catch (SourceFileStoreException e) { return ApiError.Result(StatusCodes.Status409Conflict, e.Message); }

@@ -26,7 +26,7 @@ public static class SourceMapEndpoints
     {
         var group = app.MapGroup("/api/releases").RequireProject(allowPublicKey: false);
         group.MapGet("", ListReleases);
-        group.MapPost("/{release}/sourcemaps", Upload);
+        group.MapPost("/{release}/sourcemaps", Upload).RequireDiskSpace();
         group.MapGet("/{release}/sourcemaps", List);
         group.MapDelete("/{release}/sourcemaps", Delete);
         app.MapSentryCli();
@@ -76,6 +76,7 @@ public static class SourceMapEndpoints
         if (files.Count == 0) return ApiError.BadRequest("The upload holds no files; send one file part per map, with its relative path as the file name.");
         if (files.Count > MaxFilesPerUpload) return ApiError.BadRequest($"An upload may hold at most {MaxFilesPerUpload} files.");
 
+        if (UploadDiskGuard.Refusal(http) is { } diskFull) return diskFull;
         IReadOnlyList<SourceFile> saved;
         try { saved = await store.SaveAsync(caller.ProjectId, caller.Project.Slug, release, "", files, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken); }
         catch (SourceFileStoreException e) { return ApiError.Result(StatusCodes.Status409Conflict, e.Message); }

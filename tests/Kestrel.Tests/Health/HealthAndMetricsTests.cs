@@ -52,6 +52,40 @@ public sealed class HealthAndMetricsTests
     }
 
     [Fact]
+    public async Task Managed_allocation_and_gc_counters_exist_and_allocation_grows_with_ingest()
+    {
+        const string token = "metrics-token-0123456789";
+        await using var server = await KestrelServer.StartAsync(new Dictionary<string, string> { ["KESTREL_METRICS_TOKEN"] = token });
+        var project = await server.CreateProjectAsync();
+        async Task<string> ScrapeAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await server.Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return await response.Content.ReadAsStringAsync();
+        }
+        static double Value(string text, string series) =>
+            double.Parse(System.Text.RegularExpressions.Regex.Match(text, "^" + System.Text.RegularExpressions.Regex.Escape(series) + " (\\S+)$",
+                System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+
+        var before = await ScrapeAsync();
+        Assert.Contains("# TYPE kestrel_managed_allocated_bytes_total counter\n", before);
+        Assert.Contains("# TYPE kestrel_gc_pause_seconds_total counter\n", before);
+        Assert.True(Value(before, "kestrel_gc_pause_seconds_total") >= 0);
+        foreach (var generation in (string[])["0", "1", "2"])
+            Assert.True(Value(before, $"kestrel_gc_collections_total{{generation=\"{generation}\"}}") >= 0);
+
+        // Reading, parsing and storing an event allocates far more than a kilobyte of managed memory.
+        const int events = 20;
+        for (var i = 0; i < events; i++) await project.IngestAsync(Events.Exception("AllocationError", $"event {i}"));
+        var after = await ScrapeAsync();
+        var allocated = Value(after, "kestrel_managed_allocated_bytes_total") - Value(before, "kestrel_managed_allocated_bytes_total");
+        Assert.True(allocated > events * 1024, $"allocated {allocated} bytes for {events} events");
+        Assert.True(Value(after, "kestrel_gc_pause_seconds_total") >= Value(before, "kestrel_gc_pause_seconds_total"));
+    }
+
+    [Fact]
     public async Task Metrics_are_404_when_no_token_is_configured()
     {
         await using var server = await KestrelServer.StartAsync();
