@@ -45,7 +45,8 @@ public sealed partial class ChildServer : IAsyncDisposable
         using var response = await http.SendAsync(request);
         if (!response.IsSuccessStatusCode) return RuntimeCounters.Unknown;
         var text = await response.Content.ReadAsStringAsync();
-        return new RuntimeCounters(Counter(text, "kestrel_managed_allocated_bytes_total"), Counter(text, "kestrel_gc_pause_seconds_total"));
+        return new RuntimeCounters(Counter(text, "kestrel_managed_allocated_bytes_total"), Counter(text, "kestrel_gc_pause_seconds_total"),
+            Counter(text, "kestrel_writer_busy_seconds_total"));
     }
 
     private static double Counter(string metrics, string name) =>

@@ -51,6 +51,8 @@ public static class MetricsEndpoints
         Counter(text, "kestrel_writer_transactions_total", "Write transactions committed since start.", "", Interlocked.Read(ref writer.CommittedBatches));
         Counter(text, "kestrel_writer_jobs_total", "Write jobs (requests) committed since start.", "", Interlocked.Read(ref writer.CommittedJobs));
         Counter(text, "kestrel_writer_batches_retried_total", "Batches rolled back because one write failed, then run one write per transaction.", "", Interlocked.Read(ref writer.RetriedBatches));
+        text.Append(CultureInfo.InvariantCulture,
+            $"# HELP kestrel_writer_busy_seconds_total Seconds the writer spent inside write transactions (statements, fsync, commit); its rate is how busy the writer is.\n# TYPE kestrel_writer_busy_seconds_total counter\nkestrel_writer_busy_seconds_total {Interlocked.Read(ref writer.BusyTicks) / (double)System.Diagnostics.Stopwatch.Frequency:0.######}\n");
         Gauge(text, "kestrel_writer_queue_bytes", "Compressed events waiting for the writer, in bytes (ingest answers 503 beyond writer.queue_mb).", "", writer.QueuedBytes);
         Gauge(text, "kestrel_disk_free_bytes", "Free bytes on the data directory's disk (ingest and uploads answer 507 below disk.min_free_mb).", "", disk.FreeBytes);
         Counter(text, "kestrel_retention_runs_total", "Retention runs since start.", "", Interlocked.Read(ref retention.Runs));

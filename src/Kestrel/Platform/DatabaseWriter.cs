@@ -44,6 +44,8 @@ public sealed class DatabaseWriter : BackgroundService
     public long CommittedBatches;
     public long CommittedJobs;
     public long RetriedBatches;
+    /// <summary>Stopwatch ticks spent inside write transactions (SQL, fsync, commit): how busy the writer is, CPU or not.</summary>
+    public long BusyTicks;
     /// <summary>Jobs still queued when the server stopped, failed rather than left hanging (the stop log line says how many).</summary>
     public int RefusedAtStop { get; private set; }
 
@@ -130,7 +132,9 @@ public sealed class DatabaseWriter : BackgroundService
                     if (!reader.WaitToReadAsync(stoppingToken).AsTask().GetAwaiter().GetResult()) break;
                     continue;
                 }
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 if (!TryCommitTogether(session, batch)) CommitOneByOne(session, batch);
+                Interlocked.Add(ref BusyTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
                 foreach (var job in batch) Release(job);
                 batch.Clear();
             }

@@ -83,6 +83,8 @@ public sealed class HealthAndMetricsTests
         var allocated = Value(after, "kestrel_managed_allocated_bytes_total") - Value(before, "kestrel_managed_allocated_bytes_total");
         Assert.True(allocated > events * 1024, $"allocated {allocated} bytes for {events} events");
         Assert.True(Value(after, "kestrel_gc_pause_seconds_total") >= Value(before, "kestrel_gc_pause_seconds_total"));
+        // Twenty committed events took the writer some time inside its transactions (each paid an fsync).
+        Assert.True(Value(after, "kestrel_writer_busy_seconds_total") > Value(before, "kestrel_writer_busy_seconds_total"));
     }
 
     [Fact]
