@@ -1,0 +1,167 @@
+using Dapper;
+using Kestrel.Platform;
+using Kestrel.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Kestrel.Tests.Platform;
+
+/// <summary>
+/// PostgreSQL as the storage engine (PRODUCT §13), against a real private cluster: its migrations, their advisory lock,
+/// and what a command says when the database is wrong or the command is not ported yet.
+/// </summary>
+public sealed class PostgresStorageTests
+{
+    [Fact]
+    public async Task Migrations_give_PostgreSQL_the_tables_columns_and_indexes_of_SQLite()
+    {
+        using var data = new TempDirectory();
+        Database.OpenAndMigrate(new KestrelOptions { DataDirectory = data.Path });
+        var url = await PostgresCluster.CreateDatabaseAsync();
+        Database.OpenAndMigrate(new KestrelOptions { DatabaseUrl = url });
+
+        using var sqlite = new SqliteConnection($"Data Source={Path.Combine(data.Path, "kestrel.db")}");
+        var sqliteColumns = sqlite.Query<string>(
+            "SELECT m.name || '.' || c.name FROM sqlite_schema m, pragma_table_info(m.name) c WHERE m.type = 'table' ORDER BY 1").ToList();
+        var sqliteIndexes = sqlite.Query<string>("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY 1").ToList();
+
+        await using var postgres = new NpgsqlConnection(PostgresUrl.ToConnectionString(url));
+        var postgresColumns = postgres.Query<string>(
+            "SELECT table_name || '.' || column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'secrets'").Order(StringComparer.Ordinal).ToList();
+        // Constraint indexes (primary keys, UNIQUE) have names of their own in each engine; the named ones must match.
+        var postgresIndexes = postgres.Query<string>(
+            "SELECT indexname FROM pg_indexes i WHERE schemaname = 'public' AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)").Order(StringComparer.Ordinal).ToList();
+
+        Assert.Equal(sqliteColumns.Order(StringComparer.Ordinal), postgresColumns);
+        Assert.Equal(sqliteIndexes.Order(StringComparer.Ordinal), postgresIndexes);
+        Assert.Equal(Migrations.Embedded().Select(m => m.Version), Migrations.EmbeddedForPostgres().Select(m => m.Version));
+    }
+
+    [Fact]
+    public async Task A_migrator_waits_for_the_advisory_lock_so_nodes_starting_together_migrate_once()
+    {
+        using var data = new TempDirectory();
+        var url = await PostgresCluster.CreateDatabaseAsync();
+        await using var holder = new NpgsqlConnection(PostgresUrl.ToConnectionString(url));
+        await holder.OpenAsync();
+        // Held by "another node that is migrating": the command must wait for it, not migrate alongside it.
+        await holder.ExecuteAsync("SELECT pg_advisory_lock(@key)", new { key = Migrations.PostgresLockKey });
+        var waiting = KestrelProcess.RunAsync(data.Path, new Dictionary<string, string> { ["KESTREL_DATABASE_URL"] = url }, "project", "create", "app", "--json");
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await holder.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 0)
+        {
+            Assert.False(waiting.IsCompleted, "the command finished while another migrator held the lock");
+            Assert.True(DateTime.UtcNow < deadline, "the command never queued on the migration lock");
+            await Task.Delay(50);
+        }
+        Assert.Equal(0, await holder.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'projects'"));
+
+        await holder.ExecuteAsync("SELECT pg_advisory_unlock_all()");
+        var created = await waiting;
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        Assert.Equal(Migrations.EmbeddedForPostgres().Count, await holder.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM schema_migrations"));
+    }
+
+    [Fact]
+    public async Task Commands_started_together_on_a_fresh_database_all_work()
+    {
+        var url = await PostgresCluster.CreateDatabaseAsync();
+        var environment = new Dictionary<string, string> { ["KESTREL_DATABASE_URL"] = url };
+        var directories = Enumerable.Range(0, 4).Select(_ => new TempDirectory()).ToList();
+        try
+        {
+            var results = await Task.WhenAll(directories.Select(d => KestrelProcess.RunAsync(d.Path, environment, "project", "create", "Shop", "--json")));
+            Assert.All(results, r => Assert.True(r.ExitCode == 0, r.Stderr));
+            Assert.Equal(["shop", "shop-2", "shop-3", "shop-4"], results.Select(r => r.Json.GetProperty("slug").GetString()).Order(StringComparer.Ordinal));
+            // SQLite's data directory is not used on PostgreSQL: no kestrel.db appears anywhere.
+            Assert.All(directories, d => Assert.False(File.Exists(Path.Combine(d.Path, "kestrel.db"))));
+
+            var list = await KestrelProcess.RunAsync(directories[0].Path, environment, "project", "list", "--json");
+            Assert.Equal(4, list.Json.GetArrayLength());
+        }
+        finally { directories.ForEach(d => d.Dispose()); }
+    }
+
+    [Fact]
+    public async Task Migrators_racing_in_one_process_apply_each_version_once()
+    {
+        var url = await PostgresCluster.CreateDatabaseAsync();
+        using var start = new Barrier(6);
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() =>
+        {
+            start.SignalAndWait();
+            Database.OpenAndMigrate(new KestrelOptions { DatabaseUrl = url });
+        })));
+        await using var connection = new NpgsqlConnection(PostgresUrl.ToConnectionString(url));
+        Assert.Equal(Migrations.EmbeddedForPostgres().Select(m => m.Version), connection.Query<int>("SELECT version FROM schema_migrations ORDER BY version"));
+    }
+
+    [Fact]
+    public async Task A_database_with_a_newer_schema_is_refused_with_one_sentence_and_nothing_written()
+    {
+        using var data = new TempDirectory();
+        var url = await PostgresCluster.CreateDatabaseAsync();
+        var environment = new Dictionary<string, string> { ["KESTREL_DATABASE_URL"] = url };
+        Assert.Equal(0, (await KestrelProcess.RunAsync(data.Path, environment, "project", "list")).ExitCode);
+        await using var connection = new NpgsqlConnection(PostgresUrl.ToConnectionString(url));
+        await connection.ExecuteAsync("INSERT INTO schema_migrations VALUES (9999, '9999_from_the_future', '2030-01-01 00:00:00')");
+
+        var result = await KestrelProcess.RunAsync(data.Path, environment, "project", "create", "app");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"kestrel: The PostgreSQL database has schema version 9999, newer than this Kestrel knows ({Migrations.EmbeddedForPostgres()[^1].Version}): run the newer Kestrel that upgraded it.",
+            result.Stderr.Trim());
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM projects"));
+    }
+
+    [Fact]
+    public async Task An_unreachable_or_missing_database_gets_one_sentence_naming_it_without_the_password()
+    {
+        using var data = new TempDirectory();
+        var cluster = await PostgresCluster.GetAsync();
+        foreach (var (url, names) in new[]
+        {
+            ($"postgres://kestrel:hunter2@127.0.0.1:{cluster.Port}/no_such_database", $"PostgreSQL database no_such_database on 127.0.0.1:{cluster.Port} cannot be used: "),
+            ("postgres://kestrel:hunter2@127.0.0.1:1/kestrel", "PostgreSQL database kestrel on 127.0.0.1:1 cannot be used: "),
+        })
+        {
+            var result = await KestrelProcess.RunAsync(data.Path, new Dictionary<string, string> { ["KESTREL_DATABASE_URL"] = url }, "project", "list");
+            Assert.Equal(2, result.ExitCode);
+            Assert.StartsWith("kestrel: " + names, result.Stderr);
+            Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.DoesNotContain("hunter2", result.Stderr);
+            Assert.Empty(Directory.GetFileSystemEntries(data.Path));
+        }
+    }
+
+    [Fact]
+    public async Task A_malformed_url_stops_every_command_with_one_sentence()
+    {
+        using var data = new TempDirectory();
+        var result = await KestrelProcess.RunAsync(data.Path, new Dictionary<string, string> { ["KESTREL_DATABASE_URL"] = "postgres://kestrel:hunter2@db.internal" }, "project", "list");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("kestrel: Setting KESTREL_DATABASE_URL must look like postgres://user:password@host:5432/database: it must name one database after the host, as in /kestrel.",
+            result.Stderr.Trim());
+    }
+
+    [Theory]
+    [InlineData("serve")]
+    [InlineData("mcp")]
+    [InlineData("backup", "snap.tar.gz")]
+    [InlineData("restore", "snap.tar.gz")]
+    [InlineData("verify", "snap.tar.gz")]
+    [InlineData("alerts", "test", "1")]
+    public async Task A_command_not_yet_ported_refuses_on_PostgreSQL_instead_of_half_working(params string[] args)
+    {
+        using var data = new TempDirectory();
+        var url = await PostgresCluster.CreateDatabaseAsync();
+        var environment = new Dictionary<string, string> { ["KESTREL_DATABASE_URL"] = url, ["KESTREL_TOKEN"] = "kst_" + new string('a', 43) };
+        var result = await KestrelProcess.RunAsync(data.Path, environment, args);
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith($"kestrel: 'kestrel {args[0]}' does not run on PostgreSQL yet (KESTREL_DATABASE_URL is set): ", result.Stderr);
+        Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Empty(Directory.GetFileSystemEntries(data.Path));
+        await using var connection = new NpgsqlConnection(PostgresUrl.ToConnectionString(url));
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'"));
+    }
+}
