@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Dapper;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -66,6 +67,20 @@ public sealed class Database
 
     /// <summary>An open connection of either engine, for code whose SQL runs on both (or picks its dialect by <see cref="Engine"/>).</summary>
     public DbConnection Connect() => postgres is null ? Open() : postgres.OpenConnection();
+
+    /// <summary>
+    /// Whether the database answers, and on PostgreSQL (which other nodes may upgrade or a restore may replace) holds exactly
+    /// the schema this binary expects. SQLite's file was migrated by this process at start, so answering is enough.
+    /// </summary>
+    public bool IsReady()
+    {
+        try
+        {
+            using var connection = Connect();
+            return connection is NpgsqlConnection shared ? Migrations.IsCurrent(shared) : connection.ExecuteScalar<long>("SELECT 1") == 1;
+        }
+        catch (DbException) { return false; }
+    }
 
     /// <summary>
     /// A transaction for a write outside the server's writer (the CLI). SQLite: BEGIN IMMEDIATE, which takes the write lock

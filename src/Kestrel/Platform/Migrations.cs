@@ -81,6 +81,10 @@ public static class Migrations
         }
     }
 
+    /// <summary>True when every PostgreSQL migration this binary embeds is recorded: the schema it expects (/healthz/ready).</summary>
+    public static bool IsCurrent(NpgsqlConnection connection) =>
+        connection.Query<int>("SELECT version FROM schema_migrations").ToHashSet().SetEquals(EmbeddedForPostgres().Select(m => m.Version));
+
     private static string ReadScript(string prefix, string name)
     {
         using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(prefix + name + ".sql")!;

@@ -98,6 +98,25 @@ public sealed class PostgresStorageTests
     }
 
     [Fact]
+    public async Task Ready_means_reachable_with_exactly_the_expected_schema_and_comes_back_without_a_restart()
+    {
+        var url = await PostgresCluster.CreateDatabaseAsync();
+        var database = Database.OpenAndMigrate(new KestrelOptions { DatabaseUrl = url });
+        Assert.True(database.IsReady());
+
+        await using var connection = new NpgsqlConnection(PostgresUrl.ToConnectionString(url));
+        var newest = Migrations.EmbeddedForPostgres()[^1];
+        await connection.ExecuteAsync("DELETE FROM schema_migrations WHERE version = @Version", new { newest.Version });
+        Assert.False(database.IsReady()); // a restore of an older database, say: not ready until migrated
+        await connection.ExecuteAsync("INSERT INTO schema_migrations VALUES (@Version, @Name, '2026-01-01 00:00:00')", new { newest.Version, newest.Name });
+        Assert.True(database.IsReady());
+
+        var cluster = await PostgresCluster.GetAsync();
+        Assert.False(new Database(new KestrelOptions { DatabaseUrl = $"postgres://kestrel@127.0.0.1:1/kestrel" }).IsReady());
+        Assert.False(new Database(new KestrelOptions { DatabaseUrl = $"postgres://kestrel@127.0.0.1:{cluster.Port}/no_such_database" }).IsReady());
+    }
+
+    [Fact]
     public async Task A_database_with_a_newer_schema_is_refused_with_one_sentence_and_nothing_written()
     {
         using var data = new TempDirectory();
