@@ -30,7 +30,8 @@ public static class PostgresSnapshot
         source.Execute("SET TRANSACTION READ ONLY", transaction: read);
         using var write = target.BeginTransaction();
         var tables = target.Query<string>("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT IN ('schema_migrations', 'sqlite_sequence') ORDER BY name", transaction: write).ToList();
-        foreach (var table in tables)
+        // SQLite here enforces foreign keys, which all point at projects: projects go first.
+        foreach (var table in tables.OrderBy(t => t != "projects"))
             CopyTable(table, source, read, target, write);
         write.Commit();
     }

@@ -60,8 +60,10 @@ public static class SnapshotWriter
             return new Summary(archive, new FileInfo(archive).Length, new SnapshotCounts(projects, issues, events, maps, others),
                 Stopwatch.GetElapsedTime(started).TotalSeconds, skipped);
         }
-        catch (SqliteException e) { throw new SnapshotException($"The database {database} cannot be copied: {e.Message}"); }
-        catch (Npgsql.NpgsqlException e) { throw new SnapshotException($"{database} cannot be copied: {e.Message}"); }
+        catch (Exception e) when (e is SqliteException or Npgsql.NpgsqlException)
+        {
+            throw new SnapshotException($"{(shared ? database : "The database " + database)} cannot be copied: {e.Message}");
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new SnapshotException($"Writing {archive} failed: {e.Message}"); }
         finally
         {
