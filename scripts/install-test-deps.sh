@@ -16,6 +16,10 @@ command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 # /usr/bin/python3 -m aiosmtpd (Debian's python packages belong to Debian's python).
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
 
+# PostgreSQL tests (PRODUCT.md §13): Debian's server, which the tests run as a private cluster of their own
+# (initdb + pg_ctl on a free loopback port, tests/Kestrel.Tests/Support/PostgresCluster.cs). Debian's own cluster is not used.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+
 source scripts/install-debian-packages.sh
 install_debian_packages install-test-deps ${missing[@]+"${missing[@]}"}
 

@@ -26,6 +26,7 @@ public static class SnapshotRestorer
         var started = Stopwatch.GetTimestamp();
         var archive = Path.GetFullPath(archivePath);
         if (!File.Exists(archive)) throw new SnapshotException($"There is no archive at {archive}.");
+        if (options.DatabaseUrl is not null) return PostgresRestore.Restore(options, archive);
         var data = new DataDirectory(options);
         using var held = DataDirectoryLock.TryAcquire(data) ?? throw new SnapshotException(
             $"A Kestrel server is running on the data directory {data.Root}; stop it first, then restore.", SnapshotException.ServerRunning);

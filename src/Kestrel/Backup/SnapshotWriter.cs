@@ -7,7 +7,8 @@ using Microsoft.Data.Sqlite;
 namespace Kestrel.Backup;
 
 /// <summary>
-/// <c>kestrel backup</c>: an online snapshot of the data directory as one .tar.gz (PRODUCT.md §8).
+/// <c>kestrel backup</c>: an online snapshot of the data directory as one .tar.gz (PRODUCT.md §8). On PostgreSQL the
+/// same archive, its kestrel.db built by <see cref="PostgresSnapshot"/>; the maps still come from the data directory.
 /// </summary>
 /// <remarks>
 /// What is not in the archive: <c>.admin_password</c>, <c>.session_secret</c>, <c>kestrel.toml</c> and anything
@@ -29,10 +30,14 @@ public static class SnapshotWriter
         try { Process.GetCurrentProcess().PriorityClass = ProcessPriorityClass.BelowNormal; }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or PlatformNotSupportedException) { }
         var data = new DataDirectory(options);
-        var database = Path.GetFullPath(options.DatabasePath);
-        if (!File.Exists(database)) throw new SnapshotException($"There is no database at {database} to back up.");
-        // Opening a database restored with plain tar beside a crashed server's -wal would replay that log into it.
-        Database.SetStaleLogAside(options);
+        var shared = options.DatabaseUrl is not null;
+        var database = shared ? Database.Describe(options) : Path.GetFullPath(options.DatabasePath);
+        if (!shared)
+        {
+            if (!File.Exists(database)) throw new SnapshotException($"There is no database at {database} to back up.");
+            // Opening a database restored with plain tar beside a crashed server's -wal would replay that log into it.
+            Database.SetStaleLogAside(options);
+        }
         var archive = Path.GetFullPath(archivePath);
         if (Directory.Exists(archive)) throw new SnapshotException($"{archive} is a directory; give the archive's file name.");
         var folder = Path.GetDirectoryName(archive)!;
@@ -44,14 +49,21 @@ public static class SnapshotWriter
         var partial = stem + ".tmp";
         try
         {
-            VacuumInto(database, snapshot);
+            if (shared) PostgresSnapshot.CopyInto(options, snapshot);
+            else VacuumInto(database, snapshot);
             var (projects, issues, events) = SnapshotDatabase.Count(snapshot);
-            var (maps, others, skipped) = WriteArchive(partial, snapshot, Path.Combine(data.Root, SnapshotLayout.SourceMapsFolder));
+            // PostgreSQL mode has no maps yet (uploads need `serve`); a sourcemaps/ folder left in the data directory
+            // from SQLite days belongs to another database, so it is not taken.
+            var sourceMaps = shared ? null : Path.Combine(data.Root, SnapshotLayout.SourceMapsFolder);
+            var (maps, others, skipped) = WriteArchive(partial, snapshot, sourceMaps);
             File.Move(partial, archive, overwrite: true);
             return new Summary(archive, new FileInfo(archive).Length, new SnapshotCounts(projects, issues, events, maps, others),
                 Stopwatch.GetElapsedTime(started).TotalSeconds, skipped);
         }
-        catch (SqliteException e) { throw new SnapshotException($"The database {database} cannot be copied: {e.Message}"); }
+        catch (Exception e) when (e is SqliteException or Npgsql.NpgsqlException)
+        {
+            throw new SnapshotException($"{(shared ? database : "The database " + database)} cannot be copied: {e.Message}");
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new SnapshotException($"Writing {archive} failed: {e.Message}"); }
         finally
         {
@@ -87,7 +99,7 @@ public static class SnapshotWriter
         mode.ExecuteNonQuery();
     }
 
-    private static (int Maps, int Others, List<string> Skipped) WriteArchive(string partial, string snapshot, string sourceMaps)
+    private static (int Maps, int Others, List<string> Skipped) WriteArchive(string partial, string snapshot, string? sourceMaps)
     {
         var maps = 0;
         var others = 0;
@@ -99,9 +111,9 @@ public static class SnapshotWriter
         using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
         {
             tar.WriteEntry(snapshot, SnapshotLayout.DatabaseEntry);
-            foreach (var path in FindFiles(sourceMaps))
+            foreach (var path in sourceMaps is null ? [] : FindFiles(sourceMaps))
             {
-                if (SnapshotLayout.EntryOfFile(sourceMaps, path) is not ({ } name, var kind))
+                if (SnapshotLayout.EntryOfFile(sourceMaps!, path) is not ({ } name, var kind))
                 {
                     if (path.EndsWith(".map", StringComparison.Ordinal)) skipped.Add($"{path}: a map belongs in sourcemaps/<project>/<release>/");
                     continue;

@@ -35,8 +35,11 @@ public static class CommandLine
         var environment = Environment.GetEnvironmentVariables();
         foreach (var (name, suggestion) in SettingsLoader.UnknownVariables(environment))
             Console.Error.WriteLine($"kestrel: warning: {name} is not a Kestrel setting and is ignored." + (suggestion is null ? "" : $" Did you mean {suggestion}?"));
-        try { return SettingsLoader.Load(command.ConfigPath, environment); }
+        KestrelOptions options;
+        try { options = SettingsLoader.Load(command.ConfigPath, environment); }
         catch (ConfigurationException e) { Fail(e.Message); return null; }
+        if (options.DatabaseUrl is not null && PostgresMode.Refusal(command.Verb) is { } refusal) { Fail(refusal); return null; }
+        return options;
     }
 
     public static int Fail(string sentence)

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Kestrel.Platform;
 using Kestrel.Projects;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Kestrel.Cli;
 
@@ -38,7 +38,7 @@ public static class ProjectCommand
         }
         catch (ProjectException e) { return CommandLine.Fail(e.Message); }
         catch (ConfigurationException e) { return CommandLine.Fail(e.Message); }
-        catch (SqliteException e) { return CommandLine.Fail($"The database {options.DatabasePath} cannot be used: {e.Message}"); }
+        catch (DbException e) { return CommandLine.Fail($"{Database.Describe(options)} cannot be used: {e.Message}"); }
     }
 
     private static void PrintWithToken(ProjectWithToken created, KestrelOptions options, bool json, string verb)

@@ -103,7 +103,7 @@ public static class ServeCommand
             .AddHostedService(s => s.GetRequiredService<WalCheckpointer>())
             .AddSingleton<MemoryTrimmer>()
             .AddHostedService(s => s.GetRequiredService<MemoryTrimmer>())
-            .AddSingleton(s => Secrets.Load(options, new DataDirectory(options), s.GetRequiredService<ILogger<Secrets>>()))
+            .AddSingleton(s => Secrets.Load(options, database, new DataDirectory(options), s.GetRequiredService<ILogger<Secrets>>()))
             .AddSingleton<ProjectStore>()
             .AddSingleton<DiskGuard>()
             .AddIngest()

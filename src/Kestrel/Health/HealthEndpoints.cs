@@ -1,4 +1,3 @@
-using Dapper;
 using Kestrel.Platform;
 
 namespace Kestrel.Health;
@@ -11,14 +10,13 @@ public static class HealthEndpoints
         app.MapGet("/healthz/ready", Ready);
     }
 
-    /// <summary>Ready when the database answers SELECT 1 within 2 s (a locked or missing disk fails this).</summary>
+    /// <summary>
+    /// Ready when the database answers within 2 s (a locked or missing disk fails this) and, on PostgreSQL, has the schema
+    /// this binary expects (<see cref="Database.IsReady"/>).
+    /// </summary>
     private static async Task<IResult> Ready(Database database)
     {
-        var probe = Task.Run(() =>
-        {
-            using var connection = database.Open();
-            return connection.ExecuteScalar<long>("SELECT 1") == 1;
-        });
+        var probe = Task.Run(database.IsReady);
         try
         {
             var finished = await Task.WhenAny(probe, Task.Delay(TimeSpan.FromSeconds(2)));

@@ -1,40 +1,100 @@
+using System.Data.Common;
+using Dapper;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Kestrel.Platform;
 
+/// <summary>Where all state lives: SQLite in the data directory (the default) or one PostgreSQL database shared by every node.</summary>
+public enum DatabaseEngine { Sqlite, Postgres }
+
+/// <summary>A part of Kestrel that reached for SQLite while the app runs on PostgreSQL: that part is not ported yet.</summary>
+public sealed class NotOnPostgresException(string message) : InvalidOperationException(message);
+
 /// <summary>
-/// Hands out SQLite connections to kestrel.db. Reads use pooled connections from any thread;
-/// writes in the server go through <see cref="DatabaseWriter"/>, which owns one connection.
+/// Hands out connections to the database. On SQLite (kestrel.db) reads use pooled connections from any thread; writes in
+/// the server go through <see cref="DatabaseWriter"/>, which owns one connection. On PostgreSQL every connection comes
+/// from one Npgsql pool (<see cref="NpgsqlDataSource"/>). Code ported to both engines calls <see cref="Connect"/>;
+/// <see cref="Open"/> is SQLite's own and refuses on PostgreSQL, so a part not yet ported fails loudly instead of
+/// writing to a kestrel.db nobody reads.
 /// </summary>
 public sealed class Database
 {
     private readonly string connectionString;
+    private readonly NpgsqlDataSource? postgres;
 
     /// <param name="busyTimeoutSeconds">how long a statement waits for another writer's lock before SQLITE_BUSY</param>
     public Database(KestrelOptions options, int busyTimeoutSeconds = 10)
-        : this(options.DatabasePath, SqliteOpenMode.ReadWriteCreate, busyTimeoutSeconds)
     {
+        if (options.DatabaseUrl is null)
+        {
+            (Path, connectionString) = SqliteConnectionString(options.DatabasePath, SqliteOpenMode.ReadWriteCreate, busyTimeoutSeconds);
+            return;
+        }
+        Engine = DatabaseEngine.Postgres;
+        connectionString = PostgresUrl.ToConnectionString(options.DatabaseUrl);
+        Path = "";
+        postgres = NpgsqlDataSource.Create(connectionString);
     }
 
     /// <param name="mode">ReadWrite for a command that must find an existing database rather than make an empty one</param>
-    public Database(string path, SqliteOpenMode mode, int busyTimeoutSeconds = 10)
+    public Database(string path, SqliteOpenMode mode, int busyTimeoutSeconds = 10) =>
+        (Path, connectionString) = SqliteConnectionString(path, mode, busyTimeoutSeconds);
+
+    private static (string Path, string ConnectionString) SqliteConnectionString(string path, SqliteOpenMode mode, int busyTimeoutSeconds)
     {
-        Path = System.IO.Path.GetFullPath(path);
-        connectionString = new SqliteConnectionStringBuilder
+        var full = System.IO.Path.GetFullPath(path);
+        return (full, new SqliteConnectionStringBuilder
         {
-            DataSource = Path,
+            DataSource = full,
             Mode = mode,
             Pooling = true,
             // Microsoft.Data.Sqlite retries SQLITE_BUSY for this long, which covers a CLI command
             // writing while the server runs.
             DefaultTimeout = busyTimeoutSeconds,
-        }.ToString();
+        }.ToString());
     }
 
+    public DatabaseEngine Engine { get; } = DatabaseEngine.Sqlite;
+
+    /// <summary>kestrel.db's full path; empty on PostgreSQL.</summary>
     public string Path { get; }
 
+    /// <summary>Names the database of <paramref name="options"/> in messages, never with its password.</summary>
+    public static string Describe(KestrelOptions options) => options.DatabaseUrl is null
+        ? $"The database {options.DatabasePath}"
+        : PostgresUrl.Describe(PostgresUrl.ToConnectionString(options.DatabaseUrl));
+
+    /// <summary>An open connection of either engine, for code whose SQL runs on both (or picks its dialect by <see cref="Engine"/>).</summary>
+    public DbConnection Connect() => postgres is null ? Open() : postgres.OpenConnection();
+
+    /// <summary>
+    /// Whether the database answers, and on PostgreSQL (which other nodes may upgrade or a restore may replace) holds exactly
+    /// the schema this binary expects. SQLite's file was migrated by this process at start, so answering is enough.
+    /// </summary>
+    public bool IsReady()
+    {
+        try
+        {
+            using var connection = Connect();
+            return connection is NpgsqlConnection shared ? Migrations.IsCurrent(shared) : connection.ExecuteScalar<long>("SELECT 1") == 1;
+        }
+        catch (DbException) { return false; }
+    }
+
+    /// <summary>
+    /// A transaction for a write outside the server's writer (the CLI). SQLite: BEGIN IMMEDIATE, which takes the write lock
+    /// first, so a read-then-write cannot interleave with another process's. PostgreSQL: a plain READ COMMITTED
+    /// transaction; the caller locks what its read-then-write needs (a row, a table) in its own SQL.
+    /// </summary>
+    public static DbTransaction BeginWrite(DbConnection connection) =>
+        connection is SqliteConnection sqlite ? sqlite.BeginTransaction(deferred: false) : connection.BeginTransaction();
+
+    /// <summary>A connection to kestrel.db. On PostgreSQL it throws <see cref="NotOnPostgresException"/>: its caller is not ported yet.</summary>
     public SqliteConnection Open()
     {
+        if (postgres is not null)
+            throw new NotOnPostgresException("This part of Kestrel does not run on PostgreSQL yet (see docs/scaling.md).");
         var connection = new SqliteConnection(connectionString);
         connection.Open();
         // FULL makes every commit fsync the WAL: an acknowledged event survives a power cut.
@@ -49,6 +109,12 @@ public sealed class Database
     public static Database OpenAndMigrate(KestrelOptions options, DataDirectoryLock? serverLock = null)
     {
         var database = new Database(options);
+        if (database.postgres is not null)
+        {
+            using var shared = database.postgres.OpenConnection();
+            Migrations.Apply(shared);
+            return database;
+        }
         SetStaleLogAside(options, serverLock);
         CreatePrivately(database.Path);
         using var connection = database.Open();

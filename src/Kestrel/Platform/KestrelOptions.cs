@@ -9,6 +9,9 @@ public sealed class KestrelOptions
     /// <summary>Directory holding kestrel.db and the secret files.</summary>
     public string DataDirectory { get; set; } = "./data";
 
+    /// <summary>postgres://user:password@host:port/database: all state in PostgreSQL; null keeps it in SQLite in the data directory.</summary>
+    public string? DatabaseUrl { get; set; }
+
     /// <summary>Address and port the HTTP server binds, "host:port"; port 0 picks a free one.</summary>
     public string Listen { get; set; } = "0.0.0.0:8080";
 

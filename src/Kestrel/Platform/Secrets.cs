@@ -1,15 +1,25 @@
+using Dapper;
 using Microsoft.Extensions.Logging;
 
 namespace Kestrel.Platform;
 
-/// <summary>The admin password and the session-signing key, settled once at server start.</summary>
+/// <summary>
+/// The admin password and the session-signing key, settled once at server start. On SQLite they are files in the data
+/// directory; on PostgreSQL they are rows of the secrets table, so every node signs sessions with one key and accepts one
+/// password, and only the node that wrote the password first shows it in its log.
+/// </summary>
 public sealed class Secrets
 {
+    private const string AdminPasswordName = "admin_password";
+    private const string SessionSecretName = "session_secret";
+
     public required string AdminPassword { get; init; }
     public required byte[] SessionKey { get; init; }
 
-    public static Secrets Load(KestrelOptions options, DataDirectory data, ILogger logger)
+    public static Secrets Load(KestrelOptions options, Database database, DataDirectory data, ILogger logger)
     {
+        var shared = database.Engine == DatabaseEngine.Postgres;
+        var where = shared ? "the database's secrets table" : data.AdminPasswordPath;
         string password;
         if (options.AdminPassword is not null)
         {
@@ -18,13 +28,30 @@ public sealed class Secrets
         }
         else
         {
-            (password, var generated) = DataDirectory.ReadOrCreateSecret(data.AdminPasswordPath, () => DataDirectory.RandomUrlSafe(18));
+            Func<string> generate = () => DataDirectory.RandomUrlSafe(18);
+            (password, var generated) = shared ? ReadOrCreateShared(database, AdminPasswordName, generate) : DataDirectory.ReadOrCreateSecret(data.AdminPasswordPath, generate);
             if (generated)
-                logger.LogWarning("Admin password generated: {Password} (stored in {Path}; shown only this once)", password, data.AdminPasswordPath);
+                logger.LogWarning("Admin password generated: {Password} (stored in {Path}; shown only this once)", password, where);
             else
-                logger.LogInformation("Admin password: read from {Path}.", data.AdminPasswordPath);
+                logger.LogInformation("Admin password: read from {Path}.", where);
         }
-        var (session, _) = DataDirectory.ReadOrCreateSecret(data.SessionSecretPath, () => DataDirectory.RandomUrlSafe(32));
+        Func<string> newKey = () => DataDirectory.RandomUrlSafe(32);
+        var (session, _) = shared ? ReadOrCreateShared(database, SessionSecretName, newKey) : DataDirectory.ReadOrCreateSecret(data.SessionSecretPath, newKey);
         return new Secrets { AdminPassword = password, SessionKey = System.Text.Encoding.UTF8.GetBytes(session) };
+    }
+
+    /// <summary>
+    /// The secret named <paramref name="name"/>, written now when no node has written it yet. Nodes starting together
+    /// race on the primary key: one insert wins, the others wait for its commit, do nothing, and read its value.
+    /// </summary>
+    private static (string Value, bool Generated) ReadOrCreateShared(Database database, string name, Func<string> generate)
+    {
+        using var connection = database.Connect();
+        var written = connection.ExecuteScalar<string?>(
+            "INSERT INTO secrets (name, value, created_at) VALUES (@name, @value, @now) ON CONFLICT (name) DO NOTHING RETURNING value",
+            new { name, value = generate(), now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
+        return written is not null
+            ? (written, true)
+            : (connection.ExecuteScalar<string>("SELECT value FROM secrets WHERE name = @name", new { name })!, false);
     }
 }

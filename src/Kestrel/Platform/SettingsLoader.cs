@@ -20,6 +20,7 @@ public static class SettingsLoader
     private static readonly Setting[] Settings =
     [
         new("data", "KESTREL_DATA", (o, v, n) => o.DataDirectory = NonEmpty(v, n)),
+        new("database.url", "KESTREL_DATABASE_URL", (o, v, n) => o.DatabaseUrl = PostgresUrl.Validate(v, n)),
         new("listen", "KESTREL_LISTEN", (o, v, n) => o.Listen = ParseListen(v, n).Text),
         new("public_url", "KESTREL_PUBLIC_URL", (o, v, n) => o.PublicUrl = ParsePublicUrl(v, n)),
         new("admin_password", "KESTREL_ADMIN_PASSWORD", (o, v, n) => o.AdminPassword = NonEmpty(v, n)),

@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using Dapper;
 using Kestrel.Platform;
-using Microsoft.Data.Sqlite;
 
 namespace Kestrel.Projects;
 
@@ -15,6 +14,7 @@ public sealed class ProjectException(string message) : Exception(message);
 /// <summary>
 /// Projects, their token hashes and public keys. Writes here come from the CLI (its own process,
 /// with SQLite's file locking between it and a running server), so they use a plain connection.
+/// The SQL is the same on both engines.
 /// </summary>
 public sealed partial class ProjectStore(Database database)
 {
@@ -27,8 +27,11 @@ public sealed partial class ProjectStore(Database database)
         var baseSlug = Slugify(name);
         if (baseSlug.Length == 0) throw new ProjectException($"Project name '{name}' has no letters or digits to make a slug from.");
 
-        using var connection = database.Open();
-        using var transaction = connection.BeginTransaction(deferred: false);
+        using var connection = database.Connect();
+        using var transaction = Database.BeginWrite(connection);
+        // Two creates of one name at once must not pick the same free slug: SQLite's BEGIN IMMEDIATE already
+        // serialises them; on PostgreSQL this lock does (reads of projects go on meanwhile).
+        if (database.Engine == DatabaseEngine.Postgres) connection.Execute("LOCK TABLE projects IN EXCLUSIVE MODE", transaction: transaction);
         var slug = baseSlug;
         for (var n = 2; connection.ExecuteScalar<long>("SELECT COUNT(*) FROM projects WHERE slug = @slug", new { slug }, transaction) > 0; n++)
             slug = $"{baseSlug}-{n}";
@@ -44,13 +47,13 @@ public sealed partial class ProjectStore(Database database)
 
     public IReadOnlyList<Project> List()
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         return connection.Query<Project>($"SELECT {Columns} FROM projects ORDER BY id").AsList();
     }
 
     public ProjectWithToken RotateToken(string slug)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         var token = ProjectTokens.NewSecretToken();
         var project = connection.QuerySingleOrDefault<Project>(
             $"UPDATE projects SET token_hash = @hash WHERE slug = @slug RETURNING {Columns}",
@@ -62,23 +65,23 @@ public sealed partial class ProjectStore(Database database)
 
     public Project? FindBySlug(string slug)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         return connection.QuerySingleOrDefault<Project>($"SELECT {Columns} FROM projects WHERE slug = @slug", new { slug });
     }
 
     public Project? FindBySecretToken(string token)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         return connection.QuerySingleOrDefault<Project>($"SELECT {Columns} FROM projects WHERE token_hash = @hash", new { hash = ProjectTokens.Hash(token) });
     }
 
     public Project? FindByPublicKey(string publicKey)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         return connection.QuerySingleOrDefault<Project>($"SELECT {Columns} FROM projects WHERE public_key = @publicKey", new { publicKey });
     }
 
-    public long Count(SqliteConnection connection) => connection.ExecuteScalar<long>("SELECT COUNT(*) FROM projects");
+    public long Count(System.Data.Common.DbConnection connection) => connection.ExecuteScalar<long>("SELECT COUNT(*) FROM projects");
 
     /// <summary>Lowercase letters, digits and single dashes, at most 50 characters.</summary>
     public static string Slugify(string name)

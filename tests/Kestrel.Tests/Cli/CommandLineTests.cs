@@ -6,11 +6,11 @@ namespace Kestrel.Tests.Cli;
 /// <summary>The kestrel command line, run as a user runs it.</summary>
 public sealed class CommandLineTests
 {
-    [Fact]
-    public async Task Project_create_list_and_rotate_token()
+    [Theory, MemberData(nameof(Engines.Both), MemberType = typeof(Engines))]
+    public async Task Project_create_list_and_rotate_token(string engine)
     {
         using var data = new TempDirectory();
-        var env = new Dictionary<string, string> { ["KESTREL_PUBLIC_URL"] = "https://errors.example.com" };
+        var env = await Engines.EnvironmentAsync(engine, new Dictionary<string, string> { ["KESTREL_PUBLIC_URL"] = "https://errors.example.com" });
         var created = await KestrelProcess.RunAsync(data.Path, env, "project", "create", "Web Shop", "--json");
         Assert.Equal(0, created.ExitCode);
         var json = created.Json;
@@ -32,12 +32,30 @@ public sealed class CommandLineTests
         Assert.Contains("token:", human.Stdout);
         Assert.Contains("DSN:", human.Stdout);
 
+        var rotated = await KestrelProcess.RunAsync(data.Path, env, "project", "rotate-token", "web-shop", "--json");
+        Assert.Equal(0, rotated.ExitCode);
+        Assert.Equal(json.GetProperty("id").GetInt64(), rotated.Json.GetProperty("id").GetInt64());
+        Assert.Equal(key, rotated.Json.GetProperty("public_key").GetString());
+        Assert.NotEqual(json.GetProperty("token").GetString(), rotated.Json.GetProperty("token").GetString());
+        Assert.Matches("^kst_[A-Za-z0-9_-]{43}$", rotated.Json.GetProperty("token").GetString());
+
+        var missing = await KestrelProcess.RunAsync(data.Path, env, "project", "rotate-token", "no-such-project");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Equal("kestrel: No project has the slug 'no-such-project'.", missing.Stderr.Trim());
+    }
+
+    // Both engines once `kestrel serve` runs on PostgreSQL (issue 16).
+    [Fact]
+    public async Task A_token_rotated_through_the_CLI_is_refused_by_the_running_server()
+    {
+        using var data = new TempDirectory();
+        var created = (await KestrelProcess.RunAsync(data.Path, null, "project", "create", "Web Shop", "--json")).Json;
         await using var server = await KestrelServer.StartAsync(dataDirectory: data.Path);
-        var oldToken = json.GetProperty("token").GetString()!;
-        var project = new TestProject(json.GetProperty("id").GetInt64(), "web-shop", oldToken, key, server);
+        var oldToken = created.GetProperty("token").GetString()!;
+        var project = new TestProject(created.GetProperty("id").GetInt64(), "web-shop", oldToken, created.GetProperty("public_key").GetString()!, server);
         await project.IngestAsync(Events.Message("before rotation"));
 
-        var rotated = await KestrelProcess.RunAsync(data.Path, env, "project", "rotate-token", "web-shop", "--json");
+        var rotated = await KestrelProcess.RunAsync(data.Path, null, "project", "rotate-token", "web-shop", "--json");
         Assert.Equal(0, rotated.ExitCode);
         var newToken = rotated.Json.GetProperty("token").GetString()!;
         Assert.NotEqual(oldToken, newToken);

@@ -58,7 +58,7 @@ public sealed class DataDirectoryTests
         Assert.Equal(generated, File.ReadAllText(PasswordFile(data.Path)).Trim()); // left alone, for when the variable goes
 
         var options = new Kestrel.Platform.KestrelOptions { DataDirectory = data.Path, AdminPassword = "correct-horse-battery" };
-        var secrets = Kestrel.Platform.Secrets.Load(options, new Kestrel.Platform.DataDirectory(options),
+        var secrets = Kestrel.Platform.Secrets.Load(options, new Kestrel.Platform.Database(options), new Kestrel.Platform.DataDirectory(options),
             Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         Assert.Equal("correct-horse-battery", secrets.AdminPassword);
     }

@@ -46,6 +46,15 @@ public sealed class SettingsLoaderTests
         Assert.Equal(0, options.RateLimitPerMinute);
     }
 
+    [Fact]
+    public void The_database_url_comes_from_the_file_or_the_environment_and_defaults_to_SQLite()
+    {
+        Assert.Null(Load(null).DatabaseUrl);
+        Assert.Equal("postgres://k@db/kestrel", Load("[database]\nurl = \"postgres://k@db/kestrel\"\n").DatabaseUrl);
+        Assert.Equal("postgresql://k@db2/kestrel", Load("[database]\nurl = \"postgres://k@db/kestrel\"\n", new() { ["KESTREL_DATABASE_URL"] = "postgresql://k@db2/kestrel" }).DatabaseUrl);
+        Assert.Contains("database.url", Assert.Throws<ConfigurationException>(() => Load("[database]\nurl = \"sqlite://x\"\n")).Message);
+    }
+
     [Theory]
     [InlineData("unknown = 1", "'unknown'")]
     [InlineData("listen = = 1", "not valid TOML")]
