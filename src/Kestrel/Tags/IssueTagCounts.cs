@@ -38,11 +38,23 @@ public sealed class IssueTagCounts
         releases[issueId] = releases.TryGetValue(issueId, out var seen) ? (seen.First, release) : (release, release);
     }
 
-    private const string CountValueSql = """
-        INSERT INTO issue_tags (issue_id, key, value, project_id, count, first_seen, last_seen) VALUES ($issue, $key, $value, $project, $count, $first, $last)
+    private const string Upsert = """
         ON CONFLICT (issue_id, key, value) DO UPDATE SET count = count + excluded.count, last_seen = max(last_seen, excluded.last_seen)
-        RETURNING count
         """;
+
+    private const string Columns = "INSERT INTO issue_tags (issue_id, key, value, project_id, count, first_seen, last_seen) VALUES ";
+
+    // The user tag's rows one at a time: the count after the upsert tells whether the user is new to the issue.
+    private const string CountUserSql = Columns + "($issue, $key, $value, $project, $count, $first, $last)\n" + Upsert + "RETURNING count";
+
+    /// <summary>Rows per statement for the other tags: one statement instead of many saves most of the per-statement cost.</summary>
+    private const int RowsPerStatement = 16;
+
+    private static readonly string[] ParameterNames = [.. Enumerable.Range(0, RowsPerStatement * 7).Select(i => "$p" + i)];
+
+    /// <summary>The upsert of <paramref name="rows"/> rows (1 to <see cref="RowsPerStatement"/>), made once per size.</summary>
+    private static readonly string[] CountValuesSql = [.. Enumerable.Range(0, RowsPerStatement + 1).Select(rows => rows == 0 ? "" :
+        Columns + string.Join(", ", Enumerable.Range(0, rows).Select(r => "(" + string.Join(", ", ParameterNames.Skip(r * 7).Take(7)) + ")")) + "\n" + Upsert)];
 
     private const string IssueSql = """
         UPDATE issues SET
@@ -55,25 +67,27 @@ public sealed class IssueTagCounts
     public void Write(WriterSession session)
     {
         if (sums.Count == 0) return;
-        var upsert = session.Command(CountValueSql, "$issue", "$key", "$value", "$project", "$count", "$first", "$last");
         Dictionary<long, int>? newUsers = null;
         // In primary-key order: neighbouring rows share B-tree pages, so each page is found once.
         var ordered = sums.ToArray();
         Array.Sort(ordered, static (a, b) => a.Key.Issue != b.Key.Issue ? a.Key.Issue.CompareTo(b.Key.Issue)
             : string.CompareOrdinal(a.Key.Key, b.Key.Key) is var byKey and not 0 ? byKey : string.CompareOrdinal(a.Key.Value, b.Key.Value));
-        foreach (var ((issueId, key, value), sum) in ordered)
+        var user = session.Command(CountUserSql, "$issue", "$key", "$value", "$project", "$count", "$first", "$last");
+        var pending = new KeyValuePair<(long Issue, string Key, string Value), Sum>[RowsPerStatement];
+        var held = 0;
+        foreach (var row in ordered)
         {
-            upsert.Parameters[0].Value = issueId;
-            upsert.Parameters[1].Value = key;
-            upsert.Parameters[2].Value = value;
-            upsert.Parameters[3].Value = sum.Project;
-            upsert.Parameters[4].Value = sum.Count;
-            upsert.Parameters[5].Value = sum.FirstSeen;
-            upsert.Parameters[6].Value = sum.LastSeen;
+            if (row.Key.Key != "user")
+            {
+                pending[held++] = row;
+                if (held == RowsPerStatement) { CountValues(session, pending, held); held = 0; }
+                continue;
+            }
+            Bind(user, 0, row);
             // The count after the upsert equals what this transaction added only when the row is new.
-            var total = (long)upsert.ExecuteScalar()!;
-            if (key == "user" && total == sum.Count) (newUsers ??= [])[issueId] = newUsers.GetValueOrDefault(issueId) + 1;
+            if ((long)user.ExecuteScalar()! == row.Value.Count) (newUsers ??= [])[row.Key.Issue] = newUsers.GetValueOrDefault(row.Key.Issue) + 1;
         }
+        if (held > 0) CountValues(session, pending, held);
 
         var update = session.Command(IssueSql, "$issue", "$newUsers", "$first", "$last");
         foreach (var issueId in releases.Keys.Union(newUsers?.Keys ?? Enumerable.Empty<long>()))
@@ -85,6 +99,25 @@ public sealed class IssueTagCounts
             update.Parameters[3].Value = (object?)last ?? DBNull.Value;
             update.ExecuteNonQuery();
         }
+    }
+
+    private static void CountValues(WriterSession session, KeyValuePair<(long Issue, string Key, string Value), Sum>[] rows, int count)
+    {
+        var upsert = session.Command(CountValuesSql[count], ParameterNames[..(count * 7)]);
+        for (var i = 0; i < count; i++) Bind(upsert, i * 7, rows[i]);
+        upsert.ExecuteNonQuery();
+    }
+
+    private static void Bind(Microsoft.Data.Sqlite.SqliteCommand command, int at, KeyValuePair<(long Issue, string Key, string Value), Sum> row)
+    {
+        var p = command.Parameters;
+        p[at].Value = row.Key.Issue;
+        p[at + 1].Value = row.Key.Key;
+        p[at + 2].Value = row.Key.Value;
+        p[at + 3].Value = row.Value.Project;
+        p[at + 4].Value = row.Value.Count;
+        p[at + 5].Value = row.Value.FirstSeen;
+        p[at + 6].Value = row.Value.LastSeen;
     }
 
     public void Clear()
