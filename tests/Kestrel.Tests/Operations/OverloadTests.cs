@@ -23,14 +23,22 @@ public sealed class OverloadTests
             blocker.Open();
             using (var begin = blocker.CreateCommand()) { begin.CommandText = "BEGIN IMMEDIATE"; begin.ExecuteNonQuery(); }
 
-            // Two jobs are taken (one batch, stuck on the lock); every further one must be refused at once.
+            // Two jobs are taken (one batch, stuck on the lock); every further one must be refused at once. On a
+            // starved machine the two may give up on the lock (busy, after the 10 s busy timeout) before all six
+            // refusals are in: that is the machine's slowness, not a refusal missing, so it is counted, not failed.
             for (var i = 0; i < 8; i++) sends.Add(project.PostEventAsync(Events.Message($"storm {i}")));
-            while (sends.Count(s => s.IsCompleted) < 6) await Task.WhenAny(sends.Where(s => !s.IsCompleted));
-            foreach (var response in sends.Where(s => s.IsCompleted).Select(s => s.Result))
+            var waiting = sends.ToList();
+            var refused = 0;
+            while (refused < 6)
             {
+                var done = await Task.WhenAny(waiting);
+                waiting.Remove(done);
+                var response = await done;
                 Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                var text = await response.Content.ReadAsStringAsync();
+                if (!text.Contains("more events waiting to be written")) { Assert.Contains("database is busy", text); continue; }
                 Assert.Equal("5", response.Headers.GetValues("Retry-After").Single());
-                Assert.Contains("more events waiting to be written", await response.Content.ReadAsStringAsync());
+                refused++;
             }
             // The server answers while its writer is stuck.
             using var health = await server.Http.GetAsync("/healthz");
@@ -39,9 +47,10 @@ public sealed class OverloadTests
         }
 
         var answers = await Task.WhenAll(sends);
-        Assert.Equal(2, answers.Count(a => a.StatusCode == HttpStatusCode.OK));
-        Assert.Equal(6, answers.Count(a => a.StatusCode == HttpStatusCode.ServiceUnavailable));
-        Assert.Equal(2, (await project.IssuesAsync()).Sum(i => i.GetProperty("eventCount").GetInt64()));
+        var stored = answers.Count(a => a.StatusCode == HttpStatusCode.OK);
+        Assert.Equal(8 - stored, answers.Count(a => a.StatusCode == HttpStatusCode.ServiceUnavailable));
+        Assert.InRange(stored, 0, 2); // the two accepted ones, unless they gave up on the lock (above)
+        Assert.Equal(stored, (await project.IssuesAsync()).Sum(i => i.GetProperty("eventCount").GetInt64()));
         foreach (var a in answers) a.Dispose();
     }
 }
