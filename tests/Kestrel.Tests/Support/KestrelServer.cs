@@ -33,6 +33,20 @@ public sealed partial class KestrelServer : IAsyncDisposable
     public int ProcessId => process.Id;
     public string Log { get { lock (log) return log.ToString(); } }
 
+    /// <summary>
+    /// Waits (up to 30 s) until the server's output contains <paramref name="text"/>: the console logger writes on a
+    /// thread of its own, so a line can arrive just after the answer that followed what it reports.
+    /// </summary>
+    public async Task WaitForLogAsync(string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!Log.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"The server's log never said \"{text}\":\n{Log}");
+            await Task.Delay(50);
+        }
+    }
+
     /// <param name="dataDirectory">an existing directory to reuse (restarts); null makes a temp one owned by this server</param>
     /// <param name="binary">a published kestrel to run instead of the build's kestrel.dll</param>
     public static async Task<KestrelServer> StartAsync(IReadOnlyDictionary<string, string>? environment = null, string? dataDirectory = null, string? binary = null)
