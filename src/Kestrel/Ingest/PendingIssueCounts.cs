@@ -84,7 +84,7 @@ public sealed class PendingIssueCounts : IPendingWrites
                     Regressions.Check(session.Connection, session.Transaction, project.Key, issueId, issue.Events.Select(e => (e.EventId, e.Release)), issue.LastSeen);
                 alerts?.AfterCount(issueId);
             }
-            alerts?.Decide(created.Where(c => c.Project == project.Key && issues.ContainsKey(c.Id)).Select(c => c.Id));
+            alerts?.Decide(created.Where(c => c.Project == project.Key).Select(c => c.Id));
         }
 
         var countHour = session.Command(CountHourSql, "$issue", "$hour", "$count");

@@ -78,6 +78,11 @@ public sealed class WriterSession(SqliteConnection connection) : IDisposable
     {
         // By index: a pending write may ask for another (which then goes last and is written too).
         for (var i = 0; i < pending.Count; i++) pending[i].Write(this);
+        ClearPending();
+    }
+
+    private void ClearPending()
+    {
         foreach (var writes in pending) writes.Clear();
         pending.Clear();
     }
@@ -97,8 +102,7 @@ public sealed class WriterSession(SqliteConnection connection) : IDisposable
         try { transaction?.Rollback(); } catch (SqliteException) { /* already rolled back by SQLite */ }
         transaction?.Dispose();
         transaction = null;
-        foreach (var writes in pending) writes.Clear();
-        pending.Clear();
+        ClearPending();
         foreach (var memo in memos.Values) memo.Forget();
     }
 

@@ -1,5 +1,7 @@
+using System.Runtime.InteropServices;
 using Kestrel.Ingest;
 using Kestrel.Platform;
+using Microsoft.Data.Sqlite;
 
 namespace Kestrel.Tags;
 
@@ -28,7 +30,7 @@ public sealed class IssueTagCounts
         string? release = null;
         foreach (var (key, value) in e.Tags.Tags)
         {
-            ref var sum = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sums, (issueId, key, value), out var known);
+            ref var sum = ref CollectionsMarshal.GetValueRefOrAddDefault(sums, (issueId, key, value), out var known);
             if (!known) sum = new Sum { Project = projectId, FirstSeen = nowMs };
             sum.Count++;
             sum.LastSeen = Math.Max(sum.LastSeen, nowMs);
@@ -108,7 +110,7 @@ public sealed class IssueTagCounts
         upsert.ExecuteNonQuery();
     }
 
-    private static void Bind(Microsoft.Data.Sqlite.SqliteCommand command, int at, KeyValuePair<(long Issue, string Key, string Value), Sum> row)
+    private static void Bind(SqliteCommand command, int at, KeyValuePair<(long Issue, string Key, string Value), Sum> row)
     {
         var p = command.Parameters;
         p[at].Value = row.Key.Issue;
