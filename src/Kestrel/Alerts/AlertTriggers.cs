@@ -19,8 +19,8 @@ public sealed class AlertRuleMemo : IWriterMemo
         var command = session.Command("""
             SELECT r.id, r.trigger, r.threshold, r.window_minutes, r.level, r.environment, r.cooldown_minutes, l.channel_id
             FROM alert_rules r JOIN alert_rule_channels l ON l.rule_id = r.id
-            WHERE r.project_id = $project AND r.enabled = 1 ORDER BY r.id, l.channel_id
-            """, "$project");
+            WHERE r.project_id = @project AND r.enabled = 1 ORDER BY r.id, l.channel_id
+            """, "@project");
         command.Parameters[0].Value = projectId;
         var found = new List<(AlertRule Rule, List<long> Channels)>();
         using (var reader = command.ExecuteReader())
@@ -105,7 +105,7 @@ public sealed class AlertTriggers
 
     private (string? Status, long EventCount) Read(long issueId)
     {
-        var command = session.Command("SELECT status, event_count FROM issues WHERE id = $issue", "$issue");
+        var command = session.Command("SELECT status, event_count FROM issues WHERE id = @issue", "@issue");
         command.Parameters[0].Value = issueId;
         using var reader = command.ExecuteReader();
         return reader.Read() ? (reader.GetString(0), reader.GetInt64(1)) : (null, 0);
@@ -118,7 +118,7 @@ public sealed class AlertTriggers
         foreach (var (issueId, outcome) in issues)
         {
             // A regression re-arms every rule for the issue (PRODUCT.md §14).
-            if (outcome.Regressed) Execute("DELETE FROM alert_rule_fired WHERE issue_id = $issue", ("$issue", issueId));
+            if (outcome.Regressed) Execute("DELETE FROM alert_rule_fired WHERE issue_id = @issue", ("@issue", issueId));
             foreach (var rule in rules)
             {
                 var applies = rule.Trigger switch
@@ -141,7 +141,7 @@ public sealed class AlertTriggers
 
     private bool CoolingDown(AlertRule rule, long issueId)
     {
-        var command = session.Command("SELECT fired_at FROM alert_rule_fired WHERE rule_id = $rule AND issue_id = $issue", "$rule", "$issue");
+        var command = session.Command("SELECT fired_at FROM alert_rule_fired WHERE rule_id = @rule AND issue_id = @issue", "@rule", "@issue");
         command.Parameters[0].Value = rule.Id;
         command.Parameters[1].Value = issueId;
         return command.ExecuteScalar() is long firedAt && now < firedAt + rule.CooldownMinutes * 60_000L;
@@ -156,7 +156,7 @@ public sealed class AlertTriggers
     private bool Spiking(AlertRule rule, long issueId)
     {
         var command = session.Command(
-            "SELECT received_at FROM events WHERE issue_id = $issue ORDER BY id DESC LIMIT 1 OFFSET $skip", "$issue", "$skip");
+            "SELECT received_at FROM events WHERE issue_id = @issue ORDER BY id DESC LIMIT 1 OFFSET @skip", "@issue", "@skip");
         command.Parameters[0].Value = issueId;
         command.Parameters[1].Value = rule.Threshold!.Value - 1;
         return command.ExecuteScalar() is long receivedAt && receivedAt >= now - rule.WindowMinutes!.Value * 60_000L;
@@ -167,9 +167,9 @@ public sealed class AlertTriggers
         // An issue is made once, so a new-issue rule needs no cooldown row (a flood of new issues writes less).
         if (rule.Trigger != "new_issue")
             Execute("""
-                INSERT INTO alert_rule_fired (rule_id, issue_id, fired_at) VALUES ($rule, $issue, $now)
+                INSERT INTO alert_rule_fired (rule_id, issue_id, fired_at) VALUES (@rule, @issue, @now)
                 ON CONFLICT (rule_id, issue_id) DO UPDATE SET fired_at = excluded.fired_at
-                """, ("$rule", rule.Id), ("$issue", issueId), ("$now", now));
+                """, ("@rule", rule.Id), ("@issue", issueId), ("@now", now));
         var detail = JsonSerializer.Serialize(new EventDetail(e.EventId, Cut(e.Release), Cut(e.Environment), e.OccurredAtMs, e.Level,
             rule.Trigger == "spike" ? rule.Threshold : null, rule.WindowMinutes), EventDetail.Json);
         foreach (var channelId in rule.ChannelIds)

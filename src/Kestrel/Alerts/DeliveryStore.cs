@@ -17,13 +17,13 @@ public sealed class DeliveryStore(Database database, DatabaseWriter? writer)
 
     private const string InsertSql = """
         INSERT INTO alert_deliveries (id, project_id, rule_id, channel_id, issue_id, trigger, detail, created_at, next_attempt_at)
-        VALUES ($id, $project, $rule, $channel, $issue, $trigger, $detail, $now, $now)
+        VALUES (@id, @project, @rule, @channel, @issue, @trigger, @detail, @now, @now)
         """;
 
     /// <summary>Queues a delivery inside the writer's current transaction; it is due at once.</summary>
     public static void Insert(WriterSession session, Guid id, long projectId, long? ruleId, long channelId, long? issueId, string trigger, string? detail, long now)
     {
-        var command = session.Command(InsertSql, "$id", "$project", "$rule", "$channel", "$issue", "$trigger", "$detail", "$now");
+        var command = session.Command(InsertSql, "@id", "@project", "@rule", "@channel", "@issue", "@trigger", "@detail", "@now");
         command.Parameters[0].Value = id.ToString();
         command.Parameters[1].Value = projectId;
         command.Parameters[2].Value = (object?)ruleId ?? DBNull.Value;

@@ -20,23 +20,23 @@ public sealed class EventStore(DatabaseWriter writer)
         return writer.TryWriteAsync(session => Store(session, projectId, events, receivedAtMs), bytes, defers: true);
     }
 
-    private const string FindIssueSql = "SELECT id FROM issues WHERE project_id = $project AND fingerprint = $fingerprint";
+    private const string FindIssueSql = "SELECT id FROM issues WHERE project_id = @project AND fingerprint = @fingerprint";
 
     // Counts start at zero: PendingIssueCounts adds the transaction's events, the first one included.
     private const string CreateIssueSql = """
         INSERT INTO issues (project_id, fingerprint, grouping_version, title, type, culprit, level, status, event_count, first_seen, last_seen)
-        VALUES ($project, $fingerprint, $version, $title, $type, $culprit, $level, 'open', 0, $now, $now)
+        VALUES (@project, @fingerprint, @version, @title, @type, @culprit, @level, 'open', 0, @now, @now)
         RETURNING id
         """;
 
     // The activity log's first entry, with the event that made the issue.
     private const string CreatedActivitySql =
-        "INSERT INTO issue_activity (project_id, issue_id, at, kind, event_id) VALUES ($project, $issue, $now, 'created', $event_id)";
+        "INSERT INTO issue_activity (project_id, issue_id, at, kind, event_id) VALUES (@project, @issue, @now, 'created', @event_id)";
 
     // SDKs resend an event after a network failure; the same event_id is stored and counted once.
     private const string InsertEventSql = """
         INSERT INTO events (project_id, issue_id, event_id, received_at, occurred_at, level, payload)
-        VALUES ($project, $issue, $event_id, $received, $occurred, $level, $payload)
+        VALUES (@project, @issue, @event_id, @received, @occurred, @level, @payload)
         ON CONFLICT (project_id, event_id) DO NOTHING
         """;
 
@@ -48,7 +48,7 @@ public sealed class EventStore(DatabaseWriter writer)
     {
         var issueIds = session.Memo<IssueIdCache>();
         var counts = session.Pending<PendingIssueCounts>();
-        var insert = session.Command(InsertEventSql, "$project", "$issue", "$event_id", "$received", "$occurred", "$level", "$payload");
+        var insert = session.Command(InsertEventSql, "@project", "@issue", "@event_id", "@received", "@occurred", "@level", "@payload");
         var ids = new string[events.Count];
         for (var i = 0; i < events.Count; i++)
         {
@@ -76,12 +76,12 @@ public sealed class EventStore(DatabaseWriter writer)
     private static long FindOrCreateIssue(WriterSession session, long projectId, PreparedEvent e, long now, PendingIssueCounts counts)
     {
         var group = e.Group;
-        var find = session.Command(FindIssueSql, "$project", "$fingerprint");
+        var find = session.Command(FindIssueSql, "@project", "@fingerprint");
         find.Parameters[0].Value = projectId;
         find.Parameters[1].Value = group.Fingerprint;
         if (find.ExecuteScalar() is long existing) return existing;
 
-        var create = session.Command(CreateIssueSql, "$project", "$fingerprint", "$version", "$title", "$type", "$culprit", "$level", "$now");
+        var create = session.Command(CreateIssueSql, "@project", "@fingerprint", "@version", "@title", "@type", "@culprit", "@level", "@now");
         create.Parameters[0].Value = projectId;
         create.Parameters[1].Value = group.Fingerprint;
         create.Parameters[2].Value = group.GroupingVersion;
@@ -91,7 +91,7 @@ public sealed class EventStore(DatabaseWriter writer)
         create.Parameters[6].Value = e.Level;
         create.Parameters[7].Value = now;
         var id = (long)create.ExecuteScalar()!;
-        var activity = session.Command(CreatedActivitySql, "$project", "$issue", "$now", "$event_id");
+        var activity = session.Command(CreatedActivitySql, "@project", "@issue", "@now", "@event_id");
         activity.Parameters[0].Value = projectId;
         activity.Parameters[1].Value = id;
         activity.Parameters[2].Value = now;

@@ -47,24 +47,24 @@ public sealed class PendingIssueCounts : IPendingWrites
     // Regressions' rule, asked only for the issues this answers are resolved.
     private const string CountIssueSql = """
         UPDATE issues SET
-            event_count = event_count + $count,
-            last_seen = max(last_seen, $now),
-            level = $level
-        WHERE id = $issue
+            event_count = event_count + @count,
+            last_seen = max(last_seen, @now),
+            level = @level
+        WHERE id = @issue
         RETURNING status = 'resolved'
         """;
 
     private const string CountHourSql = """
-        INSERT INTO issue_hourly (issue_id, hour, count) VALUES ($issue, $hour, $count)
+        INSERT INTO issue_hourly (issue_id, hour, count) VALUES (@issue, @hour, @count)
         ON CONFLICT (issue_id, hour) DO UPDATE SET count = count + excluded.count
         """;
 
-    private const string DeleteIssueSql = "DELETE FROM issues WHERE id = $issue AND event_count = 0";
-    private const string DeleteActivitySql = "DELETE FROM issue_activity WHERE issue_id = $issue";
+    private const string DeleteIssueSql = "DELETE FROM issues WHERE id = @issue AND event_count = 0";
+    private const string DeleteActivitySql = "DELETE FROM issue_activity WHERE issue_id = @issue";
 
     public void Write(WriterSession session)
     {
-        var count = session.Command(CountIssueSql, "$issue", "$count", "$now", "$level");
+        var count = session.Command(CountIssueSql, "@issue", "@count", "@now", "@level");
         foreach (var project in issues.GroupBy(i => i.Value.ProjectId))
         {
             // Alert rules read what the counts and the regression rule did (made, reopened, how many).
@@ -87,7 +87,7 @@ public sealed class PendingIssueCounts : IPendingWrites
             alerts?.Decide(created.Where(c => c.Project == project.Key).Select(c => c.Id));
         }
 
-        var countHour = session.Command(CountHourSql, "$issue", "$hour", "$count");
+        var countHour = session.Command(CountHourSql, "@issue", "@hour", "@count");
         foreach (var ((issueId, hour), n) in hours)
         {
             countHour.Parameters[0].Value = issueId;
@@ -108,10 +108,10 @@ public sealed class PendingIssueCounts : IPendingWrites
         foreach (var (projectId, issueId, fingerprint) in created)
         {
             if (issues.ContainsKey(issueId)) continue;
-            var delete = session.Command(DeleteIssueSql, "$issue");
+            var delete = session.Command(DeleteIssueSql, "@issue");
             delete.Parameters[0].Value = issueId;
             delete.ExecuteNonQuery();
-            var deleteActivity = session.Command(DeleteActivitySql, "$issue");
+            var deleteActivity = session.Command(DeleteActivitySql, "@issue");
             deleteActivity.Parameters[0].Value = issueId;
             deleteActivity.ExecuteNonQuery();
             session.Memo<IssueIdCache>().Remove(projectId, fingerprint);

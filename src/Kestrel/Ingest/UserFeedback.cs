@@ -54,16 +54,16 @@ public sealed class UserFeedbackStore(DatabaseWriter writer)
 {
     private const string InsertSql = """
         INSERT INTO user_feedback (project_id, event_id, name, email, comments, url, received_at)
-        SELECT $project, $event_id, $name, $email, $comments, $url, $received
-        WHERE EXISTS (SELECT 1 FROM events WHERE project_id = $project AND event_id = $event_id)
-          AND (SELECT count(*) FROM user_feedback WHERE project_id = $project AND event_id = $event_id) < $max
+        SELECT @project, @event_id, @name, @email, @comments, @url, @received
+        WHERE EXISTS (SELECT 1 FROM events WHERE project_id = @project AND event_id = @event_id)
+          AND (SELECT count(*) FROM user_feedback WHERE project_id = @project AND event_id = @event_id) < @max
         """;
 
     /// <returns>how many were kept</returns>
     public Task<int> StoreAsync(long projectId, IReadOnlyList<UserFeedback> feedback, long receivedAtMs, CancellationToken cancellationToken) =>
         writer.WriteAsync(session =>
         {
-            var insert = session.Command(InsertSql, "$project", "$event_id", "$name", "$email", "$comments", "$url", "$received", "$max");
+            var insert = session.Command(InsertSql, "@project", "@event_id", "@name", "@email", "@comments", "@url", "@received", "@max");
             var kept = 0;
             foreach (var f in feedback)
             {

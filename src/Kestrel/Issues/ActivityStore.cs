@@ -1,6 +1,6 @@
 using Dapper;
 using Kestrel.Platform;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Kestrel.Issues;
 
@@ -21,7 +21,7 @@ public sealed class ActivityStore(Database database, DatabaseWriter? writer)
     internal sealed record Entry(long ProjectId, long IssueId, long At, string Kind, string? Actor = null, string? EventId = null,
         string? Release = null, bool InNextRelease = false, string? AfterRelease = null, string? CommitSha = null, string? Text = null);
 
-    internal static void Record(SqliteConnection connection, SqliteTransaction transaction, Entry entry) =>
+    internal static void Record(DbConnection connection, DbTransaction transaction, Entry entry) =>
         connection.Execute(InsertSql, entry, transaction);
 
     /// <summary>Newest first.</summary>
@@ -44,7 +44,7 @@ public sealed class ActivityStore(Database database, DatabaseWriter? writer)
         return Recent(connection, projectId, issueId, count, null);
     }
 
-    private static List<ActivityView> Recent(SqliteConnection connection, long projectId, long issueId, int take, long? beforeId) =>
+    private static List<ActivityView> Recent(DbConnection connection, long projectId, long issueId, int take, long? beforeId) =>
         connection.Query<ActivityRow>("""
             SELECT id AS Id, kind AS Kind, at AS At, actor AS Actor, event_id AS EventId, release AS Release, in_next_release AS InNextRelease,
                    after_release AS AfterRelease, commit_sha AS CommitSha, text AS Text

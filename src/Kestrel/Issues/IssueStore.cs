@@ -2,7 +2,7 @@ using System.Text.Json;
 using Dapper;
 using Kestrel.Ingest;
 using Kestrel.Platform;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Kestrel.Issues;
 
@@ -88,7 +88,7 @@ public sealed class IssueStore(Database database, DatabaseWriter? writer)
     }
 
     // The first reports of each event, as many as ingest keeps (data stored before that cap may hold more).
-    private static ILookup<string, FeedbackView> Feedback(Microsoft.Data.Sqlite.SqliteConnection connection, long projectId, IEnumerable<string> eventIds) =>
+    private static ILookup<string, FeedbackView> Feedback(System.Data.Common.DbConnection connection, long projectId, IEnumerable<string> eventIds) =>
         connection.Query<(string EventId, string Name, string Email, string Comments, string Url, long ReceivedAt)>("""
             SELECT event_id, name, email, comments, url, received_at FROM (
                 SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY id) AS n

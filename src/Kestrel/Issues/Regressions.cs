@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using Kestrel.Platform;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Kestrel.Issues;
 
@@ -37,7 +37,7 @@ public static class Regressions
     /// Reopens it for the first event that <see cref="Reopens"/> it.
     /// </summary>
     /// <returns>true when the issue was reopened (regressed)</returns>
-    public static bool Check(SqliteConnection connection, SqliteTransaction transaction, long projectId, long issueId,
+    public static bool Check(DbConnection connection, DbTransaction transaction, long projectId, long issueId,
         IEnumerable<(string EventId, string? Release)> events, long nowMs)
     {
         var row = connection.QuerySingle<ResolvedRow>("""
@@ -83,12 +83,12 @@ public static class OlderReleases
 /// <summary>Reads the order in which a project's releases were first seen (the <c>releases</c> table, by row id).</summary>
 public static class ReleaseOrder
 {
-    public static SeenRelease Seen(SqliteConnection connection, SqliteTransaction? transaction, long projectId, string name) =>
+    public static SeenRelease Seen(DbConnection connection, DbTransaction? transaction, long projectId, string name) =>
         new(name, connection.ExecuteScalar<long?>("SELECT id FROM releases WHERE project_id = @projectId AND name = @name",
             new { projectId, name }, transaction) ?? long.MaxValue);
 
     /// <summary>The project's newest release (<see cref="VersionOrder"/>), or null when it has none.</summary>
-    public static string? Newest(SqliteConnection connection, SqliteTransaction? transaction, long projectId) =>
+    public static string? Newest(DbConnection connection, DbTransaction? transaction, long projectId) =>
         VersionOrder.Newest(connection.Query<(string Name, long Id)>("SELECT name, id FROM releases WHERE project_id = @projectId ORDER BY id",
             new { projectId }, transaction).Select(r => new SeenRelease(r.Name, r.Id)))?.Name;
 }

@@ -1,5 +1,5 @@
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Kestrel.Issues;
 
@@ -7,7 +7,7 @@ namespace Kestrel.Issues;
 internal static class StatusChanges
 {
     /// <returns>false when the issue does not exist in this project (nothing is written)</returns>
-    public static bool Apply(SqliteConnection connection, SqliteTransaction transaction, long projectId, long issueId, StatusChange change, string actor, long nowMs)
+    public static bool Apply(DbConnection connection, DbTransaction transaction, long projectId, long issueId, StatusChange change, string actor, long nowMs)
     {
         var before = connection.ExecuteScalar<string?>("SELECT status FROM issues WHERE id = @issueId AND project_id = @projectId",
             new { issueId, projectId }, transaction);

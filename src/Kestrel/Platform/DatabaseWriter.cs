@@ -109,9 +109,10 @@ public sealed class DatabaseWriter : BackgroundService
 
     private void Run(CancellationToken stoppingToken)
     {
-        using var connection = database.Open();
-        using (var pragma = connection.CreateCommand())
+        using var connection = database.Connect();
+        if (connection is SqliteConnection)
         {
+            using var pragma = connection.CreateCommand();
             // After a checkpoint that reaches the end, the log restarts and is cut back to 32 MiB.
             // Statement journals in memory: SQLite keeps one for every upsert that could fail halfway (each
             // tag count is one) and spills it to a temporary file past 64 KiB, and those writes cost the

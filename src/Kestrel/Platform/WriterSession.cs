@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Kestrel.Platform;
 
@@ -28,27 +28,34 @@ public interface IPendingWrites
 /// <summary>
 /// The writer's connection inside its current transaction. Stores ask it for commands by SQL text;
 /// each is prepared once and reused for the life of the server, which matters on the ingest path.
-/// Only the writer thread ever touches a session, so nothing here needs locking.
+/// Only the writer thread ever touches a session, so nothing here needs locking. The connection is
+/// either engine's; stores write their SQL with @name parameters, which both SQLite and Npgsql bind.
 /// </summary>
-public sealed class WriterSession(SqliteConnection connection) : IDisposable
+public sealed class WriterSession(DbConnection connection) : IDisposable
 {
-    private readonly Dictionary<string, SqliteCommand> commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DbCommand> commands = new(StringComparer.Ordinal);
     private readonly Dictionary<Type, IWriterMemo> memos = [];
     private readonly Dictionary<Type, IPendingWrites> pendingByType = [];
     private readonly List<IPendingWrites> pending = []; // in the order first used in this transaction
-    private SqliteTransaction? transaction;
+    private DbTransaction? transaction;
 
-    public SqliteConnection Connection => connection;
-    public SqliteTransaction Transaction => transaction ?? throw new InvalidOperationException("No write transaction is open.");
+    public DbConnection Connection => connection;
+    public DbTransaction Transaction => transaction ?? throw new InvalidOperationException("No write transaction is open.");
 
     /// <summary>A prepared command for <paramref name="sql"/> with parameters named <paramref name="parameters"/>, in that order.</summary>
-    public SqliteCommand Command(string sql, params string[] parameters)
+    public DbCommand Command(string sql, params string[] parameters)
     {
         if (!commands.TryGetValue(sql, out var command))
         {
             command = connection.CreateCommand();
             command.CommandText = sql;
-            foreach (var name in parameters) command.Parameters.Add(new SqliteParameter(name, null));
+            foreach (var name in parameters)
+            {
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = name;
+                parameter.Value = DBNull.Value;
+                command.Parameters.Add(parameter);
+            }
             commands[sql] = command;
         }
         command.Transaction = transaction;
@@ -87,7 +94,7 @@ public sealed class WriterSession(SqliteConnection connection) : IDisposable
         pending.Clear();
     }
 
-    internal void Begin() => transaction = connection.BeginTransaction(deferred: false);
+    internal void Begin() => transaction = Database.BeginWrite(connection);
 
     internal void Commit()
     {
@@ -99,7 +106,7 @@ public sealed class WriterSession(SqliteConnection connection) : IDisposable
 
     internal void Rollback()
     {
-        try { transaction?.Rollback(); } catch (SqliteException) { /* already rolled back by SQLite */ }
+        try { transaction?.Rollback(); } catch (DbException) { /* already rolled back by the database */ }
         transaction?.Dispose();
         transaction = null;
         ClearPending();

@@ -16,17 +16,17 @@ public sealed class RetentionStore(Database database, DatabaseWriter writer)
     // table's first rows through the primary key, never scanning for received_at. A clock that went
     // backwards can leave an old row behind a younger one until that one ages too.
     private const string DeleteOldEventsSql = """
-        DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT $batch) AND received_at < $cutoff
+        DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT @batch) AND received_at < @cutoff
         RETURNING project_id, event_id
         """;
 
-    private const string DeleteFeedbackSql = "DELETE FROM user_feedback WHERE project_id = $project AND event_id = $event_id";
+    private const string DeleteFeedbackSql = "DELETE FROM user_feedback WHERE project_id = @project AND event_id = @event_id";
 
     /// <summary>Deletes up to one batch of events received before <paramref name="cutoffMs"/>, with their feedback.</summary>
     public Task<int> DeleteOldEventsAsync(long cutoffMs, CancellationToken cancellationToken) =>
         writer.WriteAsync(session =>
         {
-            var delete = session.Command(DeleteOldEventsSql, "$batch", "$cutoff");
+            var delete = session.Command(DeleteOldEventsSql, "@batch", "@cutoff");
             delete.Parameters[0].Value = BatchSize;
             delete.Parameters[1].Value = cutoffMs;
             return DeleteWithFeedback(session, delete);
@@ -43,10 +43,10 @@ public sealed class RetentionStore(Database database, DatabaseWriter writer)
     private const string TrimIssueSql = """
         DELETE FROM events WHERE id IN (
             SELECT id FROM events
-            WHERE issue_id = $issue
-              AND id > (SELECT min(id) FROM events WHERE issue_id = $issue)
-              AND id < (SELECT id FROM events WHERE issue_id = $issue ORDER BY id DESC LIMIT 1 OFFSET $keepNewest - 1)
-            ORDER BY id LIMIT $batch)
+            WHERE issue_id = @issue
+              AND id > (SELECT min(id) FROM events WHERE issue_id = @issue)
+              AND id < (SELECT id FROM events WHERE issue_id = @issue ORDER BY id DESC LIMIT 1 OFFSET @keepNewest - 1)
+            ORDER BY id LIMIT @batch)
         RETURNING project_id, event_id
         """;
 
@@ -54,7 +54,7 @@ public sealed class RetentionStore(Database database, DatabaseWriter writer)
     public Task<int> TrimIssueAsync(long issueId, int cap, CancellationToken cancellationToken) =>
         writer.WriteAsync(session =>
         {
-            var trim = session.Command(TrimIssueSql, "$issue", "$keepNewest", "$batch");
+            var trim = session.Command(TrimIssueSql, "@issue", "@keepNewest", "@batch");
             trim.Parameters[0].Value = issueId;
             trim.Parameters[1].Value = Math.Max(1, cap - 1);
             trim.Parameters[2].Value = BatchSize;
@@ -62,7 +62,7 @@ public sealed class RetentionStore(Database database, DatabaseWriter writer)
         }, cancellationToken);
 
     /// <summary>Runs a DELETE … RETURNING project_id, event_id, then deletes those events' feedback; returns the events deleted.</summary>
-    private static int DeleteWithFeedback(WriterSession session, Microsoft.Data.Sqlite.SqliteCommand delete)
+    private static int DeleteWithFeedback(WriterSession session, System.Data.Common.DbCommand delete)
     {
         var deleted = new List<(long Project, string EventId)>();
         using (var reader = delete.ExecuteReader())
@@ -73,7 +73,7 @@ public sealed class RetentionStore(Database database, DatabaseWriter writer)
 
     private static void DeleteFeedback(WriterSession session, List<(long Project, string EventId)> deleted)
     {
-        var feedback = session.Command(DeleteFeedbackSql, "$project", "$event_id");
+        var feedback = session.Command(DeleteFeedbackSql, "@project", "@event_id");
         foreach (var (project, eventId) in deleted)
         {
             feedback.Parameters[0].Value = project;
@@ -83,14 +83,14 @@ public sealed class RetentionStore(Database database, DatabaseWriter writer)
     }
 
     private const string DeleteHoursSql = """
-        DELETE FROM issue_hourly WHERE (issue_id, hour) IN (SELECT issue_id, hour FROM issue_hourly WHERE hour < $cutoff LIMIT $batch)
+        DELETE FROM issue_hourly WHERE (issue_id, hour) IN (SELECT issue_id, hour FROM issue_hourly WHERE hour < @cutoff LIMIT @batch)
         """;
 
     /// <summary>Deletes up to one batch of hourly counts older than <paramref name="cutoffMs"/>.</summary>
     public Task<int> DeleteOldHoursAsync(long cutoffMs, CancellationToken cancellationToken) =>
         writer.WriteAsync(session =>
         {
-            var delete = session.Command(DeleteHoursSql, "$cutoff", "$batch");
+            var delete = session.Command(DeleteHoursSql, "@cutoff", "@batch");
             delete.Parameters[0].Value = cutoffMs;
             delete.Parameters[1].Value = BatchSize * 10;
             return delete.ExecuteNonQuery();

@@ -110,8 +110,8 @@ public sealed class SourceMapStore(Database database, DatabaseWriter? writer, Ke
     /// <summary>Creates the release if it is new; returns without a write when it exists (the common case).</summary>
     public static void EnsureRelease(WriterSession session, long projectId, string release, long nowMs)
     {
-        var insert = session.Command("INSERT INTO releases (project_id, name, created_at) VALUES ($project, $name, $now) ON CONFLICT DO NOTHING",
-            "$project", "$name", "$now");
+        var insert = session.Command("INSERT INTO releases (project_id, name, created_at) VALUES (@project, @name, @now) ON CONFLICT DO NOTHING",
+            "@project", "@name", "@now");
         insert.Parameters[0].Value = projectId;
         insert.Parameters[1].Value = release;
         insert.Parameters[2].Value = nowMs;
@@ -139,10 +139,10 @@ public sealed class SourceMapStore(Database database, DatabaseWriter? writer, Ke
         {
             var insert = session.Command("""
                 INSERT INTO releases (project_id, name, created_at)
-                SELECT $project, $name, $now
-                WHERE $max = 0 OR (SELECT count(*) FROM releases WHERE project_id = $project AND created_at > $now - 3600000) < $max
+                SELECT @project, @name, @now
+                WHERE @max = 0 OR (SELECT count(*) FROM releases WHERE project_id = @project AND created_at > @now - 3600000) < @max
                 ON CONFLICT DO NOTHING
-                """, "$project", "$name", "$now", "$max");
+                """, "@project", "@name", "@now", "@max");
             insert.Parameters[0].Value = projectId;
             insert.Parameters[1].Value = release;
             insert.Parameters[2].Value = nowMs;

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Kestrel.Ingest;
 using Kestrel.Platform;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Kestrel.Tags;
 
@@ -47,12 +47,12 @@ public sealed class IssueTagCounts
     private const string Columns = "INSERT INTO issue_tags (issue_id, key, value, project_id, count, first_seen, last_seen) VALUES ";
 
     // The user tag's rows one at a time: the count after the upsert tells whether the user is new to the issue.
-    private const string CountUserSql = Columns + "($issue, $key, $value, $project, $count, $first, $last)\n" + Upsert + "RETURNING count";
+    private const string CountUserSql = Columns + "(@issue, @key, @value, @project, @count, @first, @last)\n" + Upsert + "RETURNING count";
 
     /// <summary>Rows per statement for the other tags: one statement instead of many saves most of the per-statement cost.</summary>
     private const int RowsPerStatement = 16;
 
-    private static readonly string[] ParameterNames = [.. Enumerable.Range(0, RowsPerStatement * 7).Select(i => "$p" + i)];
+    private static readonly string[] ParameterNames = [.. Enumerable.Range(0, RowsPerStatement * 7).Select(i => "@p" + i)];
 
     /// <summary>The upsert of <paramref name="rows"/> rows (1 to <see cref="RowsPerStatement"/>), made once per size.</summary>
     private static readonly string[] CountValuesSql = [.. Enumerable.Range(0, RowsPerStatement + 1).Select(rows => rows == 0 ? "" :
@@ -60,10 +60,10 @@ public sealed class IssueTagCounts
 
     private const string IssueSql = """
         UPDATE issues SET
-            users_affected = users_affected + $newUsers,
-            first_release = coalesce(first_release, $first),
-            last_release = coalesce($last, last_release)
-        WHERE id = $issue
+            users_affected = users_affected + @newUsers,
+            first_release = coalesce(first_release, @first),
+            last_release = coalesce(@last, last_release)
+        WHERE id = @issue
         """;
 
     public void Write(WriterSession session)
@@ -74,7 +74,7 @@ public sealed class IssueTagCounts
         var ordered = sums.ToArray();
         Array.Sort(ordered, static (a, b) => a.Key.Issue != b.Key.Issue ? a.Key.Issue.CompareTo(b.Key.Issue)
             : string.CompareOrdinal(a.Key.Key, b.Key.Key) is var byKey and not 0 ? byKey : string.CompareOrdinal(a.Key.Value, b.Key.Value));
-        var user = session.Command(CountUserSql, "$issue", "$key", "$value", "$project", "$count", "$first", "$last");
+        var user = session.Command(CountUserSql, "@issue", "@key", "@value", "@project", "@count", "@first", "@last");
         var pending = new KeyValuePair<(long Issue, string Key, string Value), Sum>[RowsPerStatement];
         var held = 0;
         foreach (var row in ordered)
@@ -91,7 +91,7 @@ public sealed class IssueTagCounts
         }
         if (held > 0) CountValues(session, pending, held);
 
-        var update = session.Command(IssueSql, "$issue", "$newUsers", "$first", "$last");
+        var update = session.Command(IssueSql, "@issue", "@newUsers", "@first", "@last");
         foreach (var issueId in releases.Keys.Union(newUsers?.Keys ?? Enumerable.Empty<long>()))
         {
             var (first, last) = releases.GetValueOrDefault(issueId);
@@ -110,7 +110,7 @@ public sealed class IssueTagCounts
         upsert.ExecuteNonQuery();
     }
 
-    private static void Bind(SqliteCommand command, int at, KeyValuePair<(long Issue, string Key, string Value), Sum> row)
+    private static void Bind(DbCommand command, int at, KeyValuePair<(long Issue, string Key, string Value), Sum> row)
     {
         var p = command.Parameters;
         p[at].Value = row.Key.Issue;

@@ -71,7 +71,7 @@ public sealed class IssueListQuery(Database database)
         "SELECT i.status, COUNT(*) FROM issues i WHERE i.project_id = @projectId" + search + " GROUP BY i.status";
 
     /// <summary>Events per hour of the last <paramref name="hours"/> hours (the current hour last) for each issue.</summary>
-    internal static Dictionary<long, long[]> Hourly(Microsoft.Data.Sqlite.SqliteConnection connection, long[] issueIds, DateTimeOffset now, int hours)
+    internal static Dictionary<long, long[]> Hourly(System.Data.Common.DbConnection connection, long[] issueIds, DateTimeOffset now, int hours)
     {
         var currentHour = now.ToUnixTimeMilliseconds() / 3_600_000 * 3_600_000;
         var from = currentHour - (hours - 1) * 3_600_000L;
