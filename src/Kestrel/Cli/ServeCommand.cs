@@ -119,6 +119,7 @@ public static class ServeCommand
         var app = builder.Build();
         app.Services.GetRequiredService<Secrets>(); // generate and log the admin password at start, not on first use
 
+        app.UseTrustedProxies(options);
         app.UseJsonErrors();
         app.MapHealth();
         app.MapMetrics();
