@@ -17,10 +17,13 @@ public sealed class ServerStopTests
 
         Assert.Equal(0, await server.SignalAndWaitAsync(signal));
         var line = Assert.Single(server.Log.Split('\n'), l => l.Contains("Kestrel stopped", StringComparison.Ordinal));
+        // SQLite copies its write-ahead log into kestrel.db; PostgreSQL has committed every write where it keeps it.
+        var flushed = Engines.Current == Engines.Postgres ? "every write in PostgreSQL" : @"its write-ahead log \(\d+ pages\) copied into kestrel\.db";
         var said = System.Text.RegularExpressions.Regex.Match(line,
-            $@"Kestrel stopped on SIG{signal}: (\d+) writes committed since start, 0 refused while stopping, its write-ahead log \(\d+ pages\) copied into kestrel\.db");
+            $@"Kestrel stopped on SIG{signal}: (\d+) writes committed since start, 0 refused while stopping, {flushed}");
         Assert.True(said.Success, line);
         Assert.True(int.Parse(said.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 2, line); // the two events at least
+        if (Engines.Current == Engines.Postgres) return;
         var wal = new FileInfo(Path.Combine(server.DataDirectory, "kestrel.db-wal"));
         Assert.False(wal.Exists && wal.Length > 0, "the write-ahead log was left with data"); // the database file alone is whole
     }

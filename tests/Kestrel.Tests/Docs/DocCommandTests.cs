@@ -53,7 +53,7 @@ public sealed partial class DocCommandTests(FreshClone clone) : IClassFixture<Fr
     {
         using var work = new TempDirectory();
         await using var server = await KestrelServer.StartAsync(dataDirectory: Path.Combine(work.Path, "data"), binary: clone.Binary);
-        var shell = new DocShell(work.Path, clone.Binary, server.Address);
+        var shell = new DocShell(work.Path, clone.Binary, server.Address) { DatabaseUrl = Engines.DatabaseUrlFor(server.DataDirectory) };
 
         var commands = ShellBlocks.Commands(Readme, "## Quick start");
         Assert.Equal(5, commands.Count(c => !c.Text.Contains("kst_...", StringComparison.Ordinal))); // project create, send, list, resolve, search
@@ -72,6 +72,7 @@ public sealed partial class DocCommandTests(FreshClone clone) : IClassFixture<Fr
     }
 
     [Fact]
+    [Trait("Engine", "sqlite")] // it finds the uploaded maps in the data directory; on PostgreSQL they are rows (SourceMaps tests)
     public async Task The_source_map_uploads_run_as_written_sentry_cli_included()
     {
         using var work = new TempDirectory();

@@ -1,4 +1,5 @@
 using Kestrel.Tests.SourceMaps;
+using Kestrel.Tests.Support;
 
 namespace Kestrel.Tests.Docs;
 
@@ -11,6 +12,9 @@ public sealed class DocShell(string workingDirectory, string kestrel, Uri? serve
     private readonly string bin = MakeBin(workingDirectory, kestrel);
 
     public string? Token { get; set; }
+
+    /// <summary>On a PostgreSQL test run, the database of the server the commands talk to (<see cref="Engines.DatabaseUrlFor"/>).</summary>
+    public string? DatabaseUrl { get; init; }
     /// <summary>What /var/lib/kestrel in a command stands for.</summary>
     public string DataDirectory { get; init; } = Path.Combine(workingDirectory, "var-lib-kestrel");
 
@@ -24,6 +28,7 @@ public sealed class DocShell(string workingDirectory, string kestrel, Uri? serve
         if (server is not null) text = text.Replace("http://localhost:8080", server.GetLeftPart(UriPartial.Authority), StringComparison.Ordinal);
         var environment = new Dictionary<string, string> { ["PATH"] = bin };
         if (Token is not null) environment["KESTREL_TOKEN"] = Token;
+        if (DatabaseUrl is not null) environment["KESTREL_DATABASE_URL"] = DatabaseUrl;
         var result = await NodeTools.RunAsync(Path.Combine(bin, "bash"), workingDirectory, environment, "-c", "set -eo pipefail\n" + text);
         Assert.True(result.ExitCode == expectExit, $"`{text}` exited {result.ExitCode}:\n{result.Stdout}\n{result.Stderr}");
         if (command.Output is { } shown)

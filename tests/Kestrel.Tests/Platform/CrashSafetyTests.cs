@@ -6,6 +6,9 @@ using Microsoft.Data.Sqlite;
 
 namespace Kestrel.Tests.Platform;
 
+// SQLite by nature: kestrel.db's integrity check and the sqlite3 tool. On PostgreSQL, MultiNodeTests kills a node
+// during ingest and checks every acknowledged event through the API.
+[Trait("Engine", "sqlite")]
 public sealed class CrashSafetyTests
 {
     /// <summary>

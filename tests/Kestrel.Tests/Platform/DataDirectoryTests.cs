@@ -2,6 +2,9 @@ using Kestrel.Tests.Support;
 
 namespace Kestrel.Tests.Platform;
 
+// SQLite by nature: the data directory's own files (kestrel.db in WAL mode, the password file). On PostgreSQL the
+// password and session key are rows of the database: SecretsTests and AdminCommandTests.
+[Trait("Engine", "sqlite")]
 public sealed class DataDirectoryTests
 {
     private static string PasswordFile(string data) => Path.Combine(data, ".admin_password");

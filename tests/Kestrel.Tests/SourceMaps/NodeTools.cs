@@ -73,6 +73,8 @@ public static class NodeTools
         foreach (var arg in args) info.ArgumentList.Add(arg);
         // sentry-cli must not read a developer's ~/.sentryclirc or SENTRY_* variables, nor phone home.
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("SENTRY_", StringComparison.Ordinal)).ToList()) info.Environment.Remove(key);
+        // Nor Kestrel settings of the developer's shell, or the test run's own KESTREL_TEST_ENGINE (kestrel would warn about it).
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("KESTREL_", StringComparison.Ordinal)).ToList()) info.Environment.Remove(key);
         info.Environment["SENTRY_DISABLE_UPDATE_CHECK"] = "true";
         info.Environment["SENTRYCLI_SKIP_DOWNLOAD"] = "1";
         info.Environment["NODE_PATH"] = NodeModules;
