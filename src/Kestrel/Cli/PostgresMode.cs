@@ -9,7 +9,7 @@ namespace Kestrel.Cli;
 public static class PostgresMode
 {
     /// <summary>Commands that work completely on PostgreSQL.</summary>
-    private static readonly string[] ReadyCommands = ["project", "backup", "restore", "verify", "version", "help", "--help", "-h"];
+    private static readonly string[] ReadyCommands = ["serve", "project", "admin", "backup", "restore", "verify", "version", "help", "--help", "-h"];
 
     /// <summary>The sentence refusing <paramref name="verb"/> on PostgreSQL, or null when it runs there.</summary>
     public static string? Refusal(string verb) => ReadyCommands.Contains(verb)
