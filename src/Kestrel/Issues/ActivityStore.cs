@@ -14,12 +14,16 @@ public sealed class ActivityStore(Database database, DatabaseWriter? writer)
 {
     internal const string InsertSql = """
         INSERT INTO issue_activity (project_id, issue_id, at, kind, actor, event_id, release, in_next_release, after_release, commit_sha, text)
-        VALUES (@ProjectId, @IssueId, @At, @Kind, @Actor, @EventId, @Release, @InNextRelease, @AfterRelease, @CommitSha, @Text)
+        VALUES (@ProjectId, @IssueId, @At, @Kind, @Actor, @EventId, @Release, @InNextReleaseFlag, @AfterRelease, @CommitSha, @Text)
         """;
 
     /// <summary>One entry to record; see the columns of issue_activity for which fields each kind uses.</summary>
     internal sealed record Entry(long ProjectId, long IssueId, long At, string Kind, string? Actor = null, string? EventId = null,
-        string? Release = null, bool InNextRelease = false, string? AfterRelease = null, string? CommitSha = null, string? Text = null);
+        string? Release = null, bool InNextRelease = false, string? AfterRelease = null, string? CommitSha = null, string? Text = null)
+    {
+        /// <summary>The column is a 0/1 bigint on both engines: PostgreSQL does not store a boolean parameter there.</summary>
+        public long InNextReleaseFlag => InNextRelease ? 1 : 0;
+    }
 
     internal static void Record(DbConnection connection, DbTransaction transaction, Entry entry) =>
         connection.Execute(InsertSql, entry, transaction);
@@ -29,7 +33,7 @@ public sealed class ActivityStore(Database database, DatabaseWriter? writer)
     public ActivityPage? List(long projectId, long issueId, int limit, string? cursor)
     {
         var after = Cursor.Decode(cursor, 1);
-        using var connection = database.Open();
+        using var connection = database.Connect();
         if (connection.ExecuteScalar<long?>("SELECT id FROM issues WHERE id = @issueId AND project_id = @projectId", new { issueId, projectId }) is null)
             return null;
         var rows = Recent(connection, projectId, issueId, limit + 1, after?[0]);
@@ -40,7 +44,7 @@ public sealed class ActivityStore(Database database, DatabaseWriter? writer)
     /// <summary>The latest entries of an issue known to exist (get_error's recent activity).</summary>
     public IReadOnlyList<ActivityView> Latest(long projectId, long issueId, int count)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         return Recent(connection, projectId, issueId, count, null);
     }
 
@@ -61,8 +65,8 @@ public sealed class ActivityStore(Database database, DatabaseWriter? writer)
             // The issue is looked up inside the transaction, so a note never lands on an issue of another project.
             if (connection.ExecuteScalar<long?>("SELECT id FROM issues WHERE id = @issueId AND project_id = @projectId", new { issueId, projectId }, transaction) is null)
                 return (long?)null;
-            Record(connection, transaction, new Entry(projectId, issueId, nowMs, "note", actor, Text: text));
-            return connection.ExecuteScalar<long>("SELECT last_insert_rowid()", transaction: transaction);
+            return connection.ExecuteScalar<long>(InsertSql + " RETURNING id",
+                new Entry(projectId, issueId, nowMs, "note", actor, Text: text), transaction);
         }, cancellationToken);
         return id is null ? null : new ActivityView(id.Value, "note", IssueView.Time(nowMs), actor, null, null, null, null, null, null, text, null);
     }
