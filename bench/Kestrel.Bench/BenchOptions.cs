@@ -19,6 +19,7 @@ public sealed class BenchOptions
     public string? Output { get; private set; }
     public string DataRoot { get; private set; } = Path.GetTempPath();
     public Dictionary<string, string> ServerEnvironment { get; } = [];
+    public Uri? DatabaseUrl { get; private set; }
     public int Issues { get; private set; } = 10_000;
     public int Events { get; private set; } = 1_000_000;
     public int Samples { get; private set; } = 30;
@@ -55,6 +56,9 @@ public sealed class BenchOptions
                                   warm-up (e.g. --seconds 60 --windows 6) (1: off)
           --writer-max-batch N    sets KESTREL_WRITER_MAX_BATCH for the server
           --env NAME=VALUE        any other environment variable for the server
+          --database-url URL      run every Kestrel on PostgreSQL: a fresh database on the server of URL
+                                  (postgres://user:password@host:port/db; the user must be able to create databases)
+                                  for each, dropped afterwards (single, envelope, batch, latency, alerts, wrk, soak)
           --settle S              wait after load before reading idle memory (5)
           --max-in-flight N       open loop: skip a send when this many are unanswered (4096)
           --envelope-pool N       distinct gzip envelopes made before timing (80000)
@@ -102,9 +106,15 @@ public sealed class BenchOptions
                 case "--maps-mb": options.MapsMegabytes = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--writer-max-batch": options.ServerEnvironment["KESTREL_WRITER_MAX_BATCH"] = value; break;
                 case "--env" when value.Split('=', 2) is [var name, var setting]: options.ServerEnvironment[name] = setting; break;
+                case "--database-url" when Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme is "postgres" or "postgresql":
+                    options.DatabaseUrl = url;
+                    break;
+                case "--database-url": return Fail("--database-url must be a postgres:// URL.");
                 default: return Fail($"Unknown option '{args[i]}'.");
             }
         }
+        if (options.DatabaseUrl is not null && options.Mode is "pages" or "backup")
+            return Fail($"{options.Mode} mode fills kestrel.db directly, so it runs on SQLite only (leave out --database-url).");
         return options;
     }
 

@@ -26,6 +26,9 @@ public sealed partial class ChildServer : IAsyncDisposable
     public Uri BaseUrl { get; private set; } = null!;
     public string? DataDirectory => dataDirectory;
     public string? Token { get; private set; }
+
+    /// <summary>The KESTREL_DATABASE_URL this server ran on (<c>--database-url</c>), dropped with it; null on SQLite.</summary>
+    private string? database;
     /// <summary>The bench project's id and public key: what a Sentry SDK's DSN holds.</summary>
     public (long Id, string PublicKey)? Project { get; private set; }
     public ProcessMonitor Monitor { get; }
@@ -70,10 +73,13 @@ public sealed partial class ChildServer : IAsyncDisposable
             ["KESTREL_METRICS_TOKEN"] = MetricsToken,
         };
         var executable = Path.Combine(serverDirectory, "kestrel");
+        var database = BenchDatabases.Server is { } postgres ? await BenchDatabases.CreateAsync(postgres) : null;
+        if (database is not null) env["KESTREL_DATABASE_URL"] = database;
         var seeded = seed?.Invoke(data);
         var project = JsonDocument.Parse(seeded ?? await RunToEndAsync(executable, ["project", "create", "bench", "--json"], env)).RootElement;
         if (seeded is null) fill?.Invoke(Path.Combine(data, "kestrel.db"), project);
         var server = await StartAsync(executable, ["serve"], env, data, workingDirectory: serverDirectory);
+        server.database = database;
         server.Token = project.GetProperty("token").GetString();
         server.Project = (project.GetProperty("id").GetInt64(), project.GetProperty("public_key").GetString()!);
         return server;
@@ -151,6 +157,7 @@ public sealed partial class ChildServer : IAsyncDisposable
 
     public long CountRows(string table)
     {
+        if (database is not null) return BenchDatabases.CountRows(database, table);
         using var connection = new SqliteConnection($"Data Source={Path.Combine(dataDirectory!, "kestrel.db")};Mode=ReadOnly;Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
@@ -170,6 +177,7 @@ public sealed partial class ChildServer : IAsyncDisposable
         }
         process.Dispose();
         if (dataDirectory is not null) Directory.Delete(dataDirectory, recursive: true);
+        if (database is not null) await BenchDatabases.DropAsync(BenchDatabases.Server!, database);
     }
 
     [GeneratedRegex(@"listening on (http://127\.0\.0\.1:\d+)")]

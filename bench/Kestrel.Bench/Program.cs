@@ -7,6 +7,7 @@ if (args is ["startup", .. var published]) return await StartupBench.RunAsync(pu
 if (BenchOptions.Parse(args) is not { } options) return 2;
 
 if (options.Mode == "wrk" && WrkBench.FindWrk() is null) return 2;
+BenchDatabases.Server = options.DatabaseUrl;
 var serverDirectory = options.ServerDirectory ?? await BenchRunner.PublishServerAsync();
 
 if (options.Mode == "pages") return await RunAllAsync(() => PagesBench.RunAsync(options, serverDirectory));
@@ -25,7 +26,8 @@ var sizes = events.Select(e => e.Length).Order().ToArray();
 Console.WriteLine($"{events.Count} events of {sizes[0]}–{sizes[^1]} bytes (median {sizes[sizes.Length / 2]}) from {issues.Count} issues; "
     + $"{100.0 * factory.DeepEvents / events.Count:0}% with 20–40 frames; arrays of {options.Batch}: {arrays.MeanBytes / 1024:0} KB each.");
 Console.WriteLine($"Server: {serverDirectory}; mode {options.Mode}, concurrency {options.Concurrency}, {options.Warmup} s warm-up + {options.Seconds} s measured"
-    + string.Concat(options.ServerEnvironment.Select(e => $", {e.Key}={e.Value}")));
+    + string.Concat(options.ServerEnvironment.Select(e => $", {e.Key}={e.Value}"))
+    + (options.DatabaseUrl is { } url ? $"; on PostgreSQL at {url.Host}:{url.Port} (a fresh database per server)" : "; on SQLite"));
 
 if (options.Mode == "soak")
     return await new SoakRunner(options, serverDirectory, singles, BodySet.Arrays(events, 10, 400), envelopes!).RunAsync();

@@ -58,7 +58,7 @@ public sealed class DeliveryStore(Database database, DatabaseWriter? writer)
     /// <summary>Pending rows whose time has come, oldest first.</summary>
     public IReadOnlyList<AlertDelivery> Due(long now, int limit)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         return connection.Query<AlertDelivery>($"SELECT {Columns} FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= @now ORDER BY created_at, id LIMIT @limit",
             new { now, limit }).AsList();
     }
@@ -66,7 +66,7 @@ public sealed class DeliveryStore(Database database, DatabaseWriter? writer)
     /// <summary>The earliest time a pending row is due, or null when none waits.</summary>
     public long? NextDue()
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         return connection.ExecuteScalar<long?>("SELECT min(next_attempt_at) FROM alert_deliveries WHERE status = 'pending'");
     }
 
