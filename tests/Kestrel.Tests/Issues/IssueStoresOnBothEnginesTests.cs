@@ -14,6 +14,7 @@ namespace Kestrel.Tests.Issues;
 /// The read stores of issues, tags, MCP and the web UI, and the status and note writes of <c>kestrel mcp</c> (no server
 /// writer), in process against kestrel.db and against a real PostgreSQL: the same rows give the same answers.
 /// </summary>
+[Trait("Engine", "both")] // it picks its engines itself
 public sealed class IssueStoresOnBothEnginesTests
 {
     private static readonly DateTimeOffset Now = new(2026, 6, 1, 12, 30, 0, TimeSpan.Zero);

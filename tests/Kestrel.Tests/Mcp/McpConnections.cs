@@ -21,6 +21,8 @@ public static class McpConnections
             ["KESTREL_TOKEN"] = token,
             ["DOTNET_gcServer"] = "0",
         };
+        // On a PostgreSQL test run, the database of the server whose data directory this is (Engines.DatabaseUrlFor).
+        if (Engines.DatabaseUrlFor(dataDirectory) is { } url) environment["KESTREL_DATABASE_URL"] = url;
         foreach (var (key, value) in more ?? new Dictionary<string, string>()) environment[key] = value;
         // Nothing from the developer's shell leaks in, as with KestrelProcess.
         foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(k => k.StartsWith("KESTREL_", StringComparison.Ordinal)))

@@ -9,6 +9,7 @@ namespace Kestrel.Tests.Mcp;
 /// <c>kestrel mcp</c> with KESTREL_DATABASE_URL: the stdio server reads and writes the PostgreSQL database of the servers
 /// (PRODUCT §13), and says which database it cannot use without showing its password.
 /// </summary>
+[Trait("Engine", "both")] // it picks its engines itself
 public sealed class McpStdioOnPostgresTests
 {
     [Fact]

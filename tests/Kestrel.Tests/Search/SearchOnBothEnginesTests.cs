@@ -10,6 +10,7 @@ namespace Kestrel.Tests.Search;
 /// both engines find exactly the same issues. Where the dialects differ (LIKE ignores ASCII case on SQLite only, a bare
 /// 0 is not a condition on PostgreSQL) this is what holds the two statements to one behaviour.
 /// </summary>
+[Trait("Engine", "both")] // it picks its engines itself
 public sealed class SearchOnBothEnginesTests(SearchOnBothEnginesTests.SameRows rows) : IClassFixture<SearchOnBothEnginesTests.SameRows>
 {
     private static readonly DateTimeOffset Now = new(2026, 6, 1, 12, 0, 0, TimeSpan.Zero);

@@ -13,6 +13,7 @@ namespace Kestrel.Tests.Search;
 /// UI's list (<see cref="IssueListQuery"/>), on a migrated database of each engine whose sort keys tie a lot: following the
 /// cursors must give exactly the search's issues, each once, in (sort key, id) order.
 /// </summary>
+[Trait("Engine", "both")] // it picks its engines itself
 public sealed class SearchPagingTests(SearchPagingTests.Seeded seeded) : IClassFixture<SearchPagingTests.Seeded>
 {
     private const int Issues = 150;

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Kestrel.Tests.Web;
 
 /// <summary>Sessions against a real database (kestrel.db, or PostgreSQL) and writer, with a clock the test moves.</summary>
+[Trait("Engine", "both")] // it picks its engines itself
 public sealed class AdminSessionsTests : IAsyncLifetime
 {
     private readonly TempDirectory directory = new();
