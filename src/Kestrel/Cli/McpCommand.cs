@@ -3,15 +3,17 @@ using Kestrel.Mcp;
 using Kestrel.Platform;
 using Kestrel.Projects;
 using Kestrel.SourceMaps;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 
 namespace Kestrel.Cli;
 
 /// <summary>
 /// <c>kestrel mcp [--db PATH]</c>: the MCP server over stdio for one project, the one whose secret token
-/// is in KESTREL_TOKEN. It reads kestrel.db directly, with or without a running server: WAL lets it read
-/// while the server writes, and its writes (mark_resolved, mark_ignored, add_note) take SQLite's write lock for
-/// one short transaction each, waiting out the server's writer with the busy timeout. Stdout carries only
+/// is in KESTREL_TOKEN. It reads the database directly, with or without a running server: kestrel.db, where WAL lets
+/// it read while the server writes, and its writes (mark_resolved, mark_ignored, add_note) take SQLite's write lock for
+/// one short transaction each, waiting out the server's writer with the busy timeout; or, with KESTREL_DATABASE_URL,
+/// the PostgreSQL database of the servers, where row locks order its writes with theirs. Stdout carries only
 /// protocol messages; logs and errors go to stderr.
 /// </summary>
 public static class McpCommand
@@ -33,17 +35,13 @@ public static class McpCommand
         token = token.Trim();
         if (!ProjectTokens.LooksLikeSecretToken(token)) return CommandLine.Fail("KESTREL_TOKEN is not a project secret token (kst_ followed by 43 characters).");
         if (CommandLine.LoadOptions(command) is not { } options) return 2;
-        if (databasePath is null) databasePath = options.DatabasePath;
-        else options.DataDirectory = Path.GetDirectoryName(Path.GetFullPath(databasePath))!; // its source maps lie beside it
-        if (!File.Exists(databasePath)) return CommandLine.Fail($"There is no database at {Path.GetFullPath(databasePath)}; set KESTREL_DATA or pass --db PATH.");
-
-        var database = new Database(databasePath, SqliteOpenMode.ReadWrite);
+        if (OpenDatabase(options, databasePath) is not { } database) return 2;
         var projects = new ProjectStore(database);
         try
         {
-            if (projects.FindBySecretToken(token) is null) return CommandLine.Fail($"KESTREL_TOKEN is not the token of any project in {database.Path}.");
+            if (projects.FindBySecretToken(token) is null) return CommandLine.Fail($"KESTREL_TOKEN is not the token of any project in {Name(database, options)}.");
         }
-        catch (SqliteException e) { return CommandLine.Fail($"The database {database.Path} cannot be used: {e.Message}"); }
+        catch (DbException e) { return CommandLine.Fail($"{Describe(database, options)} cannot be used: {e.Message}"); }
 
         var gate = new StdioRequestGate(Console.OpenStandardInput(), new BufferedStream(Console.OpenStandardOutput()));
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
@@ -66,4 +64,30 @@ public static class McpCommand
         await builder.Build().RunAsync();
         return 0;
     }
+
+    /// <summary>
+    /// PostgreSQL when KESTREL_DATABASE_URL is set (then --db, a SQLite file, is a mistake); else kestrel.db of the data
+    /// directory or --db, which must exist: an agent's typo must not make an empty database. Null after saying why.
+    /// </summary>
+    private static Database? OpenDatabase(KestrelOptions options, string? databasePath)
+    {
+        if (options.DatabaseUrl is not null)
+        {
+            if (databasePath is null) return new Database(options);
+            CommandLine.Fail("--db names a SQLite file, but KESTREL_DATABASE_URL is set: kestrel mcp reads that PostgreSQL database; drop --db or unset KESTREL_DATABASE_URL.");
+            return null;
+        }
+        if (databasePath is null) databasePath = options.DatabasePath;
+        else options.DataDirectory = Path.GetDirectoryName(Path.GetFullPath(databasePath))!; // its source maps lie beside it
+        if (File.Exists(databasePath)) return new Database(databasePath, SqliteOpenMode.ReadWrite);
+        CommandLine.Fail($"There is no database at {Path.GetFullPath(databasePath)}; set KESTREL_DATA or pass --db PATH.");
+        return null;
+    }
+
+    /// <summary>The database in messages: kestrel.db's path (as --db may name another file), or PostgreSQL without its password.</summary>
+    private static string Name(Database database, KestrelOptions options) =>
+        database.Engine == DatabaseEngine.Sqlite ? database.Path : Database.Describe(options);
+
+    private static string Describe(Database database, KestrelOptions options) =>
+        database.Engine == DatabaseEngine.Sqlite ? $"The database {database.Path}" : Database.Describe(options);
 }

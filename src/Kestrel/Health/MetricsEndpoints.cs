@@ -26,13 +26,13 @@ public static class MetricsEndpoints
 
         var now = time.GetUtcNow();
         var dayAgoHour = (now.ToUnixTimeMilliseconds() - 86_400_000) / 3_600_000 * 3_600_000;
-        using var connection = database.Open();
+        using var connection = database.Connect();
         var projects = connection.ExecuteScalar<long>("SELECT COUNT(*) FROM projects");
         var byStatus = connection.Query<(string Status, long Count)>("SELECT status, COUNT(*) FROM issues GROUP BY status")
             .ToDictionary(r => r.Status, r => r.Count);
         var events = connection.ExecuteScalar<long>("SELECT COUNT(*) FROM events");
         // Hour buckets: the 24 h figure includes up to one extra hour at its old end.
-        var events24h = connection.ExecuteScalar<long?>("SELECT SUM(count) FROM issue_hourly WHERE hour >= @dayAgoHour", new { dayAgoHour }) ?? 0;
+        var events24h = connection.ExecuteScalar<long?>("SELECT CAST(SUM(count) AS BIGINT) FROM issue_hourly WHERE hour >= @dayAgoHour", new { dayAgoHour }) ?? 0;
 
         var text = new StringBuilder();
         Gauge(text, "kestrel_info", "Version and commit of this build.", $"{{version=\"{AppInfo.Version}\",commit=\"{AppInfo.Commit}\"}}", 1);

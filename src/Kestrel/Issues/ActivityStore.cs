@@ -33,7 +33,7 @@ public sealed class ActivityStore(Database database, DatabaseWriter? writer)
     public ActivityPage? List(long projectId, long issueId, int limit, string? cursor)
     {
         var after = Cursor.Decode(cursor, 1);
-        using var connection = database.Open();
+        using var connection = database.Connect();
         if (connection.ExecuteScalar<long?>("SELECT id FROM issues WHERE id = @issueId AND project_id = @projectId", new { issueId, projectId }) is null)
             return null;
         var rows = Recent(connection, projectId, issueId, limit + 1, after?[0]);
@@ -44,7 +44,7 @@ public sealed class ActivityStore(Database database, DatabaseWriter? writer)
     /// <summary>The latest entries of an issue known to exist (get_error's recent activity).</summary>
     public IReadOnlyList<ActivityView> Latest(long projectId, long issueId, int count)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         return Recent(connection, projectId, issueId, count, null);
     }
 
@@ -65,8 +65,8 @@ public sealed class ActivityStore(Database database, DatabaseWriter? writer)
             // The issue is looked up inside the transaction, so a note never lands on an issue of another project.
             if (connection.ExecuteScalar<long?>("SELECT id FROM issues WHERE id = @issueId AND project_id = @projectId", new { issueId, projectId }, transaction) is null)
                 return (long?)null;
-            Record(connection, transaction, new Entry(projectId, issueId, nowMs, "note", actor, Text: text));
-            return connection.ExecuteScalar<long>("SELECT last_insert_rowid()", transaction: transaction);
+            return connection.ExecuteScalar<long>(InsertSql + " RETURNING id",
+                new Entry(projectId, issueId, nowMs, "note", actor, Text: text), transaction);
         }, cancellationToken);
         return id is null ? null : new ActivityView(id.Value, "note", IssueView.Time(nowMs), actor, null, null, null, null, null, null, text, null);
     }

@@ -38,11 +38,11 @@ public sealed class IssueStore(Database database, DatabaseWriter? writer)
             afterId = after?[1],
             take = query.Limit + 1,
         });
-        using var connection = database.Open();
+        using var connection = database.Connect();
         var sql = Select + " WHERE i.project_id = @projectId"
             + (query.Status is null ? "" : " AND i.status = @status")
             + (query.Since is null ? "" : " AND i.last_seen >= @since")
-            + Search.SearchSql.Conditions(query.Query ?? Search.SearchQuery.All, parameters, now, () => ReleaseOrder.Newest(connection, null, projectId))
+            + Search.SearchSql.Conditions(database.Engine, query.Query ?? Search.SearchQuery.All, parameters, now, () => ReleaseOrder.Newest(connection, null, projectId))
             + (after is null ? "" : $" AND ({column} < @afterKey OR ({column} = @afterKey AND i.id < @afterId))")
             + $" ORDER BY {column} DESC, i.id DESC LIMIT @take";
         var rows = connection.Query<IssueRow>(sql, parameters).AsList();
@@ -52,7 +52,7 @@ public sealed class IssueStore(Database database, DatabaseWriter? writer)
 
     public IssueView? Get(long projectId, long issueId)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         var row = connection.QuerySingleOrDefault<IssueRow>(Select + " WHERE i.project_id = @projectId AND i.id = @issueId", new { projectId, issueId });
         return row is null ? null : IssueView.From(row);
     }
@@ -68,14 +68,14 @@ public sealed class IssueStore(Database database, DatabaseWriter? writer)
     public EventPage EventsOfKnownIssue(long projectId, long issueId, int limit, string? cursor)
     {
         var after = Cursor.Decode(cursor, 1);
-        using var connection = database.Open();
+        using var connection = database.Connect();
         var rows = connection.Query<(long Id, string EventId, long ReceivedAt, long OccurredAt, string Level, byte[] Payload)>(
             "SELECT id, event_id, received_at, occurred_at, level, payload FROM events WHERE project_id = @projectId AND issue_id = @issueId"
             + (after is null ? "" : " AND id < @afterId") + " ORDER BY id DESC LIMIT @take",
             new { projectId, issueId, afterId = after?[0], take = limit + 1 }).AsList();
         var next = rows.Count > limit ? Cursor.Encode(rows[limit - 1].Id) : null;
         var page = rows.Take(limit).ToList();
-        var feedback = Feedback(connection, projectId, page.Select(r => r.EventId));
+        var feedback = Feedback(connection, projectId, page.Select(r => r.EventId).ToArray());
         var events = page.Select(r =>
         {
             using var document = JsonDocument.Parse(StoredPayload.Decompress(r.Payload), KestrelJson.StoredDocument);
@@ -88,11 +88,11 @@ public sealed class IssueStore(Database database, DatabaseWriter? writer)
     }
 
     // The first reports of each event, as many as ingest keeps (data stored before that cap may hold more).
-    private static ILookup<string, FeedbackView> Feedback(System.Data.Common.DbConnection connection, long projectId, IEnumerable<string> eventIds) =>
-        connection.Query<(string EventId, string Name, string Email, string Comments, string Url, long ReceivedAt)>("""
+    private static ILookup<string, FeedbackView> Feedback(DbConnection connection, long projectId, string[] eventIds) =>
+        connection.Query<(string EventId, string Name, string Email, string Comments, string Url, long ReceivedAt)>($"""
             SELECT event_id, name, email, comments, url, received_at FROM (
                 SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY id) AS n
-                FROM user_feedback WHERE project_id = @projectId AND event_id IN @eventIds)
+                FROM user_feedback WHERE project_id = @projectId AND event_id {InList(connection, "@eventIds")}) AS numbered
             WHERE n <= @max ORDER BY id
             """, new { projectId, eventIds, max = UserFeedback.MaxPerEvent })
         .ToLookup(f => f.EventId, f => new FeedbackView(f.Name, f.Email, f.Comments, f.Url, IssueView.Time(f.ReceivedAt)));
@@ -106,4 +106,10 @@ public sealed class IssueStore(Database database, DatabaseWriter? writer)
         return changed ? Get(projectId, issueId) : null;
     }
 
+    /// <summary>
+    /// "IN @list" for an array parameter. Dapper expands a list into one parameter per item on SQLite, but hands Npgsql
+    /// the whole array as one parameter, which PostgreSQL compares with <c>= ANY</c> (its IN takes a list, not an array).
+    /// </summary>
+    internal static string InList(DbConnection connection, string parameter) =>
+        connection is Npgsql.NpgsqlConnection ? $"= ANY({parameter})" : $"IN {parameter}";
 }

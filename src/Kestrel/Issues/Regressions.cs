@@ -74,7 +74,7 @@ public static class OlderReleases
     {
         if (issue.Status != "resolved" || issue.Resolution is not { } resolution || release is null || receivedAt < resolution.At
             || resolution.InRelease is null && !resolution.InNextRelease) return false;
-        using var connection = database.Open();
+        using var connection = database.Connect();
         return !Regressions.Reopens(new Regressions.Bound(resolution.InRelease, resolution.InNextRelease, resolution.AfterRelease), release,
             name => ReleaseOrder.Seen(connection, null, projectId, name));
     }

@@ -27,7 +27,7 @@ internal static class StatusChanges
                 resolved_note = CASE WHEN @Status = 'resolved' THEN @Note END,
                 resolved_at = CASE WHEN @Status = 'resolved' THEN @nowMs END,
                 resolved_in_release = CASE WHEN @Status = 'resolved' THEN @InRelease END,
-                resolved_in_next_release = @Status = 'resolved' AND @InNextRelease,
+                resolved_in_next_release = CASE WHEN @Status = 'resolved' AND @InNextRelease THEN 1 ELSE 0 END,
                 resolved_after_release = CASE WHEN @Status = 'resolved' THEN @after END,
                 ignore_reason = CASE WHEN @Status = 'ignored' THEN @Reason END
             WHERE id = @issueId AND project_id = @projectId

@@ -19,7 +19,7 @@ public sealed class FixEvidence(Database database, IssueStore issues, TrendStore
     /// <summary>Whether the project has seen a release: then a fix should be marked with the release that ships it.</summary>
     public bool UsesReleases(long projectId)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         return connection.ExecuteScalar<bool>("SELECT EXISTS (SELECT 1 FROM releases WHERE project_id = @projectId)", new { projectId });
     }
 
@@ -38,7 +38,7 @@ public sealed class FixEvidence(Database database, IssueStore issues, TrendStore
         var hours = (int)Math.Clamp(Math.Ceiling((now.UtcDateTime - since).TotalHours) + 24, 1, 720);
         if (trends.Hourly(projectId, issue.Id, hours, now) is { } trend) text.Append(ErrorText.Trend(trend));
 
-        using var connection = database.Open();
+        using var connection = database.Connect();
         // Only a fix given a release has events that merely count; the rest is the regression rule's own answer.
         var bound = fix is { InRelease: not null } or { InNextRelease: true, AfterRelease: not null }
             ? new Regressions.Bound(fix.InRelease, fix.InNextRelease, fix.AfterRelease) : null;

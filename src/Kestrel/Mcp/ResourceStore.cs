@@ -20,7 +20,7 @@ public sealed class ResourceStore(Database database)
     /// <returns>the event, or null when that issue of this project has no event with that id</returns>
     public EventView? Event(long projectId, long issueId, string eventId)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         var row = connection.QuerySingleOrDefault<EventRow>("""
             SELECT event_id AS EventId, received_at AS ReceivedAt, occurred_at AS OccurredAt, level AS Level, payload AS Payload
             FROM events WHERE project_id = @projectId AND event_id = @eventId AND issue_id = @issueId
@@ -37,10 +37,12 @@ public sealed class ResourceStore(Database database)
     /// <param name="status">only issues with this status; any when null</param>
     public IReadOnlyList<long> MatchingIssues(long projectId, string? status, string typed)
     {
-        using var connection = database.Open();
+        // Words match whatever their ASCII case, as search's do (ILIKE on PostgreSQL).
+        var like = SearchSql.Like(database.Engine);
+        using var connection = database.Connect();
         return connection.Query<long>(
             "SELECT id FROM issues WHERE project_id = @projectId" + (status is null ? "" : " AND status = @status")
-            + " AND (CAST(id AS TEXT) LIKE @prefix ESCAPE '\\' OR title LIKE @contains ESCAPE '\\' OR culprit LIKE @contains ESCAPE '\\')"
+            + $" AND (CAST(id AS TEXT) LIKE @prefix ESCAPE '\\' OR title {like} @contains ESCAPE '\\' OR culprit {like} @contains ESCAPE '\\')"
             + " ORDER BY last_seen DESC, id DESC LIMIT @take",
             new
             {
@@ -52,9 +54,10 @@ public sealed class ResourceStore(Database database)
     }
 
     /// <summary>Ids of an issue's events, newest first, that start with <paramref name="typed"/>; one more than <see cref="MaxCompletions"/> when there are more.</summary>
+    /// <remarks>Event ids are stored in lower case and the typed prefix is lowered, so plain LIKE matches the same on both engines.</remarks>
     public IReadOnlyList<string> MatchingEvents(long projectId, long issueId, string typed)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         return connection.Query<string>("""
             SELECT event_id FROM events WHERE project_id = @projectId AND issue_id = @issueId AND event_id LIKE @prefix ESCAPE '\'
             ORDER BY id DESC LIMIT @take

@@ -13,7 +13,7 @@ public sealed class TrendStore(Database database)
     {
         var lastHour = now.ToUnixTimeMilliseconds() / HourMs * HourMs;
         var firstHour = lastHour - (hours - 1) * HourMs;
-        using var connection = database.Open();
+        using var connection = database.Connect();
         if (connection.ExecuteScalar<long?>("SELECT id FROM issues WHERE id = @issueId AND project_id = @projectId", new { issueId, projectId }) is null)
             return null;
         var counts = new long[hours];

@@ -1,9 +1,10 @@
 using Dapper;
+using Kestrel.Platform;
 
 namespace Kestrel.Search;
 
 /// <summary>
-/// A parsed search as conditions on <c>issues i</c> (SQLite). The statement is assembled from one fixed
+/// A parsed search as conditions on <c>issues i</c>, on either engine. The statement is assembled from one fixed
 /// fragment per term kind, because a search has any number of terms; every value a user wrote travels
 /// as a parameter, never as SQL text. Tag terms read <c>issue_tags</c> through its (project, key, value)
 /// index, so a rare value costs a few index reads however many issues the project has.
@@ -31,10 +32,12 @@ public static class SearchSql
     };
 
     /// <summary>" AND …" for every term (empty for none); adds the terms' values to <paramref name="parameters"/>, which must hold @projectId.</summary>
+    /// <param name="engine">the dialect: text and wildcard terms ignore ASCII case on both engines (<see cref="Like"/>)</param>
     /// <param name="newestRelease">the project's newest release (<see cref="Issues.ReleaseOrder.Newest"/>), or null when it has none;
     /// called only for a query with <c>release:latest</c></param>
-    public static string Conditions(SearchQuery query, DynamicParameters parameters, DateTimeOffset now, Func<string?> newestRelease)
+    public static string Conditions(DatabaseEngine engine, SearchQuery query, DynamicParameters parameters, DateTimeOffset now, Func<string?> newestRelease)
     {
+        var like = Like(engine);
         var sql = new System.Text.StringBuilder();
         for (var n = 0; n < query.Terms.Count; n++)
         {
@@ -45,17 +48,17 @@ public static class SearchSql
                 StatusTerm { Status: "regressed" } => "(i.status = 'open' AND i.regressed_at IS NOT NULL)",
                 StatusTerm s => Bind(parameters, name, s.Status, "i.status = {0}"),
                 TagTerm { Pattern: false } t => Bind(parameters, name, t.Key, t.Value, TagIn),
-                TagTerm t => Bind(parameters, name, t.Key, Like(t.Value),
-                    "i.id IN (SELECT t.issue_id FROM issue_tags t WHERE t.project_id = @projectId AND t.key = {0} AND t.value LIKE {1} ESCAPE '\\')"),
+                TagTerm t => Bind(parameters, name, t.Key, Pattern(t.Value),
+                    "i.id IN (SELECT t.issue_id FROM issue_tags t WHERE t.project_id = @projectId AND t.key = {0} AND t.value " + like + " {1} ESCAPE '\\')"),
                 // The newest release as the regression rule orders them, so "latest" and "next release" agree;
                 // a project without releases has no issue in its latest one.
-                LatestReleaseTerm => newestRelease() is { } newest ? Bind(parameters, name, "release", newest, TagIn) : "0",
+                LatestReleaseTerm => newestRelease() is { } newest ? Bind(parameters, name, "release", newest, TagIn) : "(1 = 0)",
                 HasTagTerm h => Bind(parameters, name, h.Key, "EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = i.id AND t.key = {0})"),
                 AgeTerm a => Bind(parameters, name, (now - a.Span).ToUnixTimeMilliseconds(),
                     (a.Field == IssueTime.FirstSeen ? "i.first_seen" : "i.last_seen") + (a.Within ? " >= {0}" : " < {0}")),
                 CountTerm c => Bind(parameters, name, c.Value,
                     (c.Field == IssueCount.Users ? "i.users_affected " : "i.event_count ") + c.Operator + " {0}"),
-                TextTerm x => Bind(parameters, name, "%" + EscapeLike(x.Text) + "%", "(i.title LIKE {0} ESCAPE '\\' OR i.culprit LIKE {0} ESCAPE '\\')"),
+                TextTerm x => Bind(parameters, name, "%" + EscapeLike(x.Text) + "%", $"(i.title {like} {{0}} ESCAPE '\\' OR i.culprit {like} {{0}} ESCAPE '\\')"),
                 _ => throw new ArgumentOutOfRangeException(nameof(query), term, "A search term without SQL."),
             };
             sql.Append(term.Negated ? " AND NOT " : " AND ").Append(condition);
@@ -78,8 +81,15 @@ public static class SearchSql
         return string.Format(System.Globalization.CultureInfo.InvariantCulture, format, name + "a", name + "b");
     }
 
+    /// <summary>
+    /// The operator that matches a pattern ignoring ASCII case, as search promises: SQLite's LIKE does so, PostgreSQL's
+    /// LIKE does not, its ILIKE does (in a database of the C locale, which docs/scaling.md recommends, it folds ASCII letters
+    /// only, as SQLite does).
+    /// </summary>
+    public static string Like(DatabaseEngine engine) => engine == DatabaseEngine.Postgres ? "ILIKE" : "LIKE";
+
     /// <summary>A value with * wildcards as a LIKE pattern: * is any text, % _ and \ are themselves.</summary>
-    private static string Like(string value) => EscapeLike(value).Replace('*', '%');
+    private static string Pattern(string value) => EscapeLike(value).Replace('*', '%');
 
     public static string EscapeLike(string text) =>
         text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);

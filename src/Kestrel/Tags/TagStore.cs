@@ -26,15 +26,16 @@ public sealed class TagStore(Database database)
     /// <summary>Keys shown first, in this order; the rest follow by how many events had them.</summary>
     public static readonly string[] LeadingKeys = ["environment", "release", "level", "browser", "os", "url", "user"];
 
+    // Sums are cast to BIGINT: PostgreSQL's sum of bigint is numeric, and Dapper maps a row onto a record only when the types match.
     private sealed record KeyRow(string Key, long Count, long UniqueValues);
     private sealed record ValueRow(string Key, string Value, long Count, long FirstSeen, long LastSeen);
 
     /// <summary>Every key of the issue with its <paramref name="top"/> most frequent values (ties by value).</summary>
     public IssueTags Summary(long projectId, long issueId, int top = TopValues)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         var keys = connection.Query<KeyRow>(
-            "SELECT key AS Key, sum(count) AS Count, count(*) AS UniqueValues FROM issue_tags WHERE project_id = @projectId AND issue_id = @issueId GROUP BY key",
+            "SELECT key AS Key, CAST(sum(count) AS BIGINT) AS Count, count(*) AS UniqueValues FROM issue_tags WHERE project_id = @projectId AND issue_id = @issueId GROUP BY key",
             new { projectId, issueId }).AsList();
         // One bounded top-N read per key: a hot issue's user key can hold tens of thousands of values, and ranking
         // all rows of the issue at once (a window over every key) sorted them all, ten times slower (performance.md).
@@ -54,9 +55,9 @@ public sealed class TagStore(Database database)
     public TagValuePage? Values(long projectId, long issueId, string key, int limit, string? cursor)
     {
         var after = DecodeCursor(cursor);
-        using var connection = database.Open();
+        using var connection = database.Connect();
         var totals = connection.QuerySingle<KeyRow>(
-            "SELECT @key AS Key, coalesce(sum(count), 0) AS Count, count(*) AS UniqueValues FROM issue_tags WHERE project_id = @projectId AND issue_id = @issueId AND key = @key",
+            "SELECT @key AS Key, CAST(coalesce(sum(count), 0) AS BIGINT) AS Count, count(*) AS UniqueValues FROM issue_tags WHERE project_id = @projectId AND issue_id = @issueId AND key = @key",
             new { projectId, issueId, key });
         if (totals.UniqueValues == 0) return null;
         var rows = connection.Query<ValueRow>(

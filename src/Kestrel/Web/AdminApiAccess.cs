@@ -28,7 +28,7 @@ public static class AdminApiAccess
             return projects.FindBySlug(slug) is { } named ? (named, null) : (null, ApiError.NotFound($"No project has the slug '{slug}'."));
         if (http.Request.RouteValues["id"] is string idText && long.TryParse(idText, out var issueId))
         {
-            using var connection = http.RequestServices.GetRequiredService<Database>().Open();
+            using var connection = http.RequestServices.GetRequiredService<Database>().Connect();
             var owner = connection.QuerySingleOrDefault<string>(
                 "SELECT p.slug FROM issues i JOIN projects p ON p.id = i.project_id WHERE i.id = @issueId", new { issueId });
             return owner is not null && projects.FindBySlug(owner) is { } project

@@ -67,7 +67,7 @@ public sealed class AdminSessions(Secrets secrets, Database database, DatabaseWr
         if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(mac), Encoding.ASCII.GetBytes(Mac($"{id}.{expiresText}")))) return null;
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         if (!long.TryParse(expiresText, out var expires) || expires * 1000 <= nowMs) return null;
-        using var connection = database.Open();
+        using var connection = database.Connect();
         var alive = connection.ExecuteScalar<long>("SELECT COUNT(*) FROM admin_sessions WHERE id_hash = @hash AND expires_at > @nowMs",
             new { hash = SHA256.HashData(Encoding.ASCII.GetBytes(id)), nowMs });
         return alive == 0 ? null : new AdminSession(id, Mac("csrf\n" + id));

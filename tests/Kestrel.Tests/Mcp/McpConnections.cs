@@ -11,7 +11,9 @@ public static class McpConnections
     public static TimeSpan Timeout { get; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Starts <c>kestrel mcp</c> on <paramref name="dataDirectory"/> with the token in KESTREL_TOKEN.</summary>
-    public static async Task<McpClient> StdioAsync(string dataDirectory, string token, Action<string>? stderr = null)
+    /// <param name="more">more environment, say the KESTREL_DATABASE_URL of a PostgreSQL database</param>
+    public static async Task<McpClient> StdioAsync(string dataDirectory, string token, Action<string>? stderr = null,
+        IReadOnlyDictionary<string, string>? more = null)
     {
         var environment = new Dictionary<string, string?>
         {
@@ -19,6 +21,9 @@ public static class McpConnections
             ["KESTREL_TOKEN"] = token,
             ["DOTNET_gcServer"] = "0",
         };
+        // On a PostgreSQL test run, the database of the server whose data directory this is (Engines.DatabaseUrlFor).
+        if (Engines.DatabaseUrlFor(dataDirectory) is { } url) environment["KESTREL_DATABASE_URL"] = url;
+        foreach (var (key, value) in more ?? new Dictionary<string, string>()) environment[key] = value;
         // Nothing from the developer's shell leaks in, as with KestrelProcess.
         foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(k => k.StartsWith("KESTREL_", StringComparison.Ordinal)))
             environment.TryAdd(key, null);

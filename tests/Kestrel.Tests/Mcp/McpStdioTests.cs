@@ -7,7 +7,8 @@ namespace Kestrel.Tests.Mcp;
 /// <summary><c>kestrel mcp</c> as a process: how it refuses to start, what it writes where, and how it ends.</summary>
 public sealed class McpStdioTests
 {
-    [Fact]
+    // SQLite's by nature: kestrel.db files that are missing or named by --db. McpStdioOnPostgresTests has PostgreSQL's cases.
+    [Fact, Trait("Engine", "sqlite")]
     public async Task A_missing_or_wrong_token_or_database_ends_the_process_at_once_with_one_line_on_stderr()
     {
         await using var server = await KestrelServer.StartAsync();
@@ -45,9 +46,11 @@ public sealed class McpStdioTests
         await project.IngestAsync(Events.Exception("PipeError", "through a pipe"));
         using var elsewhere = new TempDirectory();
 
-        // KESTREL_DATA points elsewhere; --db names the server's database.
-        var info = KestrelProcess.StartInfo(elsewhere.Path, new Dictionary<string, string> { ["KESTREL_TOKEN"] = project.Token },
-            "mcp", "--db", Path.Combine(server.DataDirectory, "kestrel.db"));
+        // KESTREL_DATA points elsewhere; --db names the server's database, or on PostgreSQL its KESTREL_DATABASE_URL does.
+        var environment = new Dictionary<string, string> { ["KESTREL_TOKEN"] = project.Token };
+        string[] arguments = ["mcp", "--db", Path.Combine(server.DataDirectory, "kestrel.db")];
+        if (Engines.DatabaseUrlFor(server.DataDirectory) is { } url) (environment["KESTREL_DATABASE_URL"], arguments) = (url, ["mcp"]);
+        var info = KestrelProcess.StartInfo(elsewhere.Path, environment, arguments);
         info.RedirectStandardInput = true;
         using var process = Process.Start(info)!;
         var stderr = process.StandardError.ReadToEndAsync();

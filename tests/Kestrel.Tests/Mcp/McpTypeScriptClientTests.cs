@@ -33,6 +33,8 @@ public sealed class McpTypeScriptClientTests
         info.ArgumentList.Add(script);
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("KESTREL_", StringComparison.Ordinal)).ToList()) info.Environment.Remove(key);
+        // stdio KESTREL_DLL DATA_DIRECTORY ...: on a PostgreSQL test run, `kestrel mcp` (which inherits this environment) needs that server's database.
+        if (arguments is ["stdio", _, var dataDirectory, ..] && Engines.DatabaseUrlFor(dataDirectory) is { } url) info.Environment["KESTREL_DATABASE_URL"] = url;
         Assert.True(Directory.Exists(Path.Combine(ClientDirectory, "node_modules")), "run scripts/install-test-deps.sh first");
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

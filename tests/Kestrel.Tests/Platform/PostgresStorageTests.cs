@@ -251,7 +251,6 @@ public sealed class PostgresStorageTests
     }
 
     [Theory]
-    [InlineData("mcp")]
     [InlineData("alerts", "test", "1")]
     public async Task A_command_not_yet_ported_refuses_on_PostgreSQL_instead_of_half_working(params string[] args)
     {

@@ -1,12 +1,15 @@
 using System.Net;
 using System.Text.Json;
+using Dapper;
+using Kestrel.Platform;
 using Kestrel.Tests.Support;
+using Npgsql;
 
 namespace Kestrel.Tests.Search;
 
 /// <summary>
 /// Every search form through <c>GET /api/issues?query=</c> of the real server, against a known set of
-/// issues made by ingesting events (and, for the old one, by moving its times back with sqlite3).
+/// issues made by ingesting events (and, for the old one, by moving its times back in the database).
 /// </summary>
 public sealed class SearchApiTests(SearchApiTests.KnownIssues known) : IClassFixture<SearchApiTests.KnownIssues>
 {
@@ -44,8 +47,14 @@ public sealed class SearchApiTests(SearchApiTests.KnownIssues known) : IClassFix
             Ids["LatestError"] = (await Project.IssuesAsync()).First().GetProperty("id").GetInt64();
 
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            await Tool.RunOkAsync("sqlite3", Path.Combine(Server.DataDirectory, "kestrel.db"), ".timeout 10000",
-                $"UPDATE issues SET first_seen = {now - 10 * 86_400_000L}, last_seen = {now - 8 * 86_400_000L} WHERE id = {Ids["OldError"]};");
+            var moveBack = $"UPDATE issues SET first_seen = {now - 10 * 86_400_000L}, last_seen = {now - 8 * 86_400_000L} WHERE id = {Ids["OldError"]};";
+            // As an operator would: sqlite3 on kestrel.db, or SQL on the PostgreSQL database of a PostgreSQL test run.
+            if (Engines.DatabaseUrlFor(Server.DataDirectory) is { } url)
+            {
+                await using var postgres = new NpgsqlConnection(PostgresUrl.ToConnectionString(url));
+                await postgres.ExecuteAsync(moveBack);
+            }
+            else await Tool.RunOkAsync("sqlite3", Path.Combine(Server.DataDirectory, "kestrel.db"), ".timeout 10000", moveBack);
         }
 
         public async Task DisposeAsync() => await Server.DisposeAsync();

@@ -3,44 +3,58 @@ using Kestrel.Issues;
 using Kestrel.Issues.Pages;
 using Kestrel.Platform;
 using Kestrel.Search;
+using Kestrel.Tests.Issues;
 using Kestrel.Tests.Support;
 
 namespace Kestrel.Tests.Search;
 
 /// <summary>
 /// Keyset paging with every sort and a search, over the REST/MCP list (<see cref="IssueStore.List"/>) and the web
-/// UI's list (<see cref="IssueListQuery"/>), on a migrated database whose sort keys tie a lot: following the
+/// UI's list (<see cref="IssueListQuery"/>), on a migrated database of each engine whose sort keys tie a lot: following the
 /// cursors must give exactly the search's issues, each once, in (sort key, id) order.
 /// </summary>
-public sealed class SearchPagingTests : IDisposable
+[Trait("Engine", "both")] // it picks its engines itself
+public sealed class SearchPagingTests(SearchPagingTests.Seeded seeded) : IClassFixture<SearchPagingTests.Seeded>
 {
     private const int Issues = 150;
-    private readonly TempDirectory directory = new();
-    private readonly Database database;
-    private readonly List<(long Id, string Status, long[] Keys, bool Chrome, bool Production)> issues = [];
 
-    public SearchPagingTests()
+    /// <summary>The same issues, in the same order (so with the same ids), in kestrel.db and in PostgreSQL.</summary>
+    public sealed class Seeded : IAsyncLifetime
     {
-        database = Database.OpenAndMigrate(new KestrelOptions { DataDirectory = directory.Path });
-        using var connection = database.Open();
-        connection.Execute("INSERT INTO projects (id, slug, name, token_hash, public_key, created_at) VALUES (1, 'shop', 'Shop', x'01', 'k', 0)");
-        for (var i = 0; i < Issues; i++)
+        public List<EngineDatabase> Databases { get; private set; } = [];
+        public List<(long Id, string Status, long[] Keys, bool Chrome, bool Production)> Issues { get; } = [];
+
+        public async Task InitializeAsync() => Databases = await EngineDatabase.BothAsync(Seed);
+
+        private void Seed(EngineDatabase db)
         {
-            // Few distinct values per sort key, so most page boundaries fall inside a run of equal keys.
-            var (status, events, firstSeen, lastSeen, users) = (i % 10 == 9 ? "resolved" : "open", i % 4, 1000 + i % 5, 2000 + i % 3, i % 6);
-            var id = connection.ExecuteScalar<long>("""
-                INSERT INTO issues (project_id, fingerprint, grouping_version, title, type, culprit, level, status, event_count, first_seen, last_seen, users_affected)
-                VALUES (1, @fingerprint, 'v1', 'Error', 'Error', 'app.js', 'error', @status, @events, @firstSeen, @lastSeen, @users) RETURNING id
-                """, new { fingerprint = $"f{i}", status, events, firstSeen, lastSeen, users });
-            var (chrome, production) = (i % 3 != 0, i % 2 == 0);
-            foreach (var (key, value) in new[] { ("browser", chrome ? "Chrome 130" : "Firefox 132"), ("environment", production ? "production" : "staging") })
-                connection.Execute("INSERT INTO issue_tags (issue_id, key, value, project_id, count, first_seen, last_seen) VALUES (@id, @key, @value, 1, 1, 0, 0)",
-                    new { id, key, value });
-            issues.Add((id, status, [lastSeen, firstSeen, events, users], chrome, production));
+            var project = db.Project("shop");
+            using var connection = db.Database.Connect();
+            using var transaction = connection.BeginTransaction();
+            for (var i = 0; i < SearchPagingTests.Issues; i++)
+            {
+                // Few distinct values per sort key, so most page boundaries fall inside a run of equal keys.
+                var (status, events, firstSeen, lastSeen, users) = (i % 10 == 9 ? "resolved" : "open", i % 4, 1000 + i % 5, 2000 + i % 3, i % 6);
+                var id = connection.ExecuteScalar<long>("""
+                    INSERT INTO issues (project_id, fingerprint, grouping_version, title, type, culprit, level, status, event_count, first_seen, last_seen, users_affected)
+                    VALUES (@project, @fingerprint, 'v1', 'Error', 'Error', 'app.js', 'error', @status, @events, @firstSeen, @lastSeen, @users) RETURNING id
+                    """, new { project, fingerprint = $"f{i}", status, events, firstSeen, lastSeen, users }, transaction);
+                var (chrome, production) = (i % 3 != 0, i % 2 == 0);
+                foreach (var (key, value) in new[] { ("browser", chrome ? "Chrome 130" : "Firefox 132"), ("environment", production ? "production" : "staging") })
+                    connection.Execute("INSERT INTO issue_tags (issue_id, key, value, project_id, count, first_seen, last_seen) VALUES (@id, @key, @value, @project, 1, 0, 0)",
+                        new { id, key, value, project }, transaction);
+                if (db.Engine == Engines.Sqlite) Issues.Add((id, status, [lastSeen, firstSeen, events, users], chrome, production));
+                else Assert.Equal(Issues[i].Id, id);
+            }
+            transaction.Commit();
+        }
+
+        public Task DisposeAsync()
+        {
+            foreach (var db in Databases) db.Dispose();
+            return Task.CompletedTask;
         }
     }
-
-    public void Dispose() => directory.Dispose();
 
     public static TheoryData<int, string> Sorts() => new()
     {
@@ -56,7 +70,7 @@ public sealed class SearchPagingTests : IDisposable
     private static readonly string[] WebSorts = ["last_seen", "first_seen", "events", "users"];
 
     private List<long> Expected(int sort, string text, string? status) =>
-        issues.Where(i => Matches(text, i.Chrome, i.Production, i.Keys, i.Status) && (status is null || i.Status == status))
+        seeded.Issues.Where(i => Matches(text, i.Chrome, i.Production, i.Keys, i.Status) && (status is null || i.Status == status))
             .OrderByDescending(i => i.Keys[sort]).ThenByDescending(i => i.Id).Select(i => i.Id).ToList();
 
     private static bool Matches(string text, bool chrome, bool production, long[] keys, string status) => text switch
@@ -71,19 +85,22 @@ public sealed class SearchPagingTests : IDisposable
     public void The_api_list_pages_through_a_search_in_every_sort(int sort, string text)
     {
         Assert.Null(SearchParser.TryParse(text, out var query));
-        var store = new IssueStore(database, writer: null);
-        var paged = new List<long>();
-        string? cursor = null;
-        do
-        {
-            var page = store.List(1, new IssueQuery(null, null, query, 7, cursor, ApiSorts[sort]), DateTimeOffset.UtcNow);
-            Assert.InRange(page.Issues.Count, 1, 7);
-            paged.AddRange(page.Issues.Select(i => i.Id));
-            cursor = page.NextCursor;
-        } while (cursor is not null);
         var expected = Expected(sort, text, null);
         Assert.True(expected.Count > 14, "the search should span several pages");
-        Assert.Equal(expected, paged);
+        foreach (var db in seeded.Databases)
+        {
+            var store = new IssueStore(db.Database, writer: null);
+            var paged = new List<long>();
+            string? cursor = null;
+            do
+            {
+                var page = store.List(1, new IssueQuery(null, null, query, 7, cursor, ApiSorts[sort]), DateTimeOffset.UtcNow);
+                Assert.InRange(page.Issues.Count, 1, 7);
+                paged.AddRange(page.Issues.Select(i => i.Id));
+                cursor = page.NextCursor;
+            } while (cursor is not null);
+            Assert.True(expected.SequenceEqual(paged), db.Engine);
+        }
     }
 
     [Theory]
@@ -91,18 +108,21 @@ public sealed class SearchPagingTests : IDisposable
     public void The_web_list_pages_through_a_search_in_every_sort(int sort, string text)
     {
         Assert.Null(SearchParser.TryParse(text, out var query));
-        var list = new IssueListQuery(database);
-        var paged = new List<long>();
-        string? cursor = null;
-        do
-        {
-            var page = list.Run(1, new IssueListFilter("open", text, WebSorts[sort], cursor) { Query = query }, DateTimeOffset.UtcNow);
-            paged.AddRange(page.Issues.Select(i => i.Id));
-            Assert.Equal(Expected(sort, text, "open").Count, page.Counts["open"]);
-            cursor = page.NextCursor;
-        } while (cursor is not null);
         var expected = Expected(sort, text, "open");
         Assert.True(expected.Count > IssueListQuery.PageSize, "the search should span several pages");
-        Assert.Equal(expected, paged);
+        foreach (var db in seeded.Databases)
+        {
+            var list = new IssueListQuery(db.Database);
+            var paged = new List<long>();
+            string? cursor = null;
+            do
+            {
+                var page = list.Run(1, new IssueListFilter("open", text, WebSorts[sort], cursor) { Query = query }, DateTimeOffset.UtcNow);
+                paged.AddRange(page.Issues.Select(i => i.Id));
+                Assert.Equal(expected.Count, page.Counts["open"]);
+                cursor = page.NextCursor;
+            } while (cursor is not null);
+            Assert.True(expected.SequenceEqual(paged), db.Engine);
+        }
     }
 }

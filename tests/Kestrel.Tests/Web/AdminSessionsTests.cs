@@ -6,31 +6,39 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kestrel.Tests.Web;
 
-/// <summary>Sessions against a real kestrel.db and writer, with a clock the test moves.</summary>
+/// <summary>Sessions against a real database (kestrel.db, or PostgreSQL) and writer, with a clock the test moves.</summary>
+[Trait("Engine", "both")] // it picks its engines itself
 public sealed class AdminSessionsTests : IAsyncLifetime
 {
     private readonly TempDirectory directory = new();
     private readonly ManualClock clock = new();
     private Database database = null!;
-    private DatabaseWriter writer = null!;
+    private DatabaseWriter? writer;
 
-    public async Task InitializeAsync()
+    /// <summary>Each test that stores sessions starts the database and writer of its engine.</summary>
+    private async Task UseAsync(string engine)
     {
         var options = new KestrelOptions { DataDirectory = directory.Path };
+        options.DatabaseUrl = (await Engines.EnvironmentAsync(engine)).GetValueOrDefault("KESTREL_DATABASE_URL");
         database = Database.OpenAndMigrate(options);
         writer = new DatabaseWriter(database, options, NullLogger<DatabaseWriter>.Instance);
         await writer.StartAsync(CancellationToken.None);
     }
 
+    public Task InitializeAsync() => Task.CompletedTask;
+
     public async Task DisposeAsync()
     {
-        await writer.StopAsync(CancellationToken.None);
-        writer.Dispose();
+        if (writer is not null)
+        {
+            await writer.StopAsync(CancellationToken.None);
+            writer.Dispose();
+        }
         directory.Dispose();
     }
 
     private AdminSessions Sessions(string password = "pw", string secret = "key") =>
-        new(new Secrets { AdminPassword = password, SessionKey = System.Text.Encoding.UTF8.GetBytes(secret) }, database, writer, clock);
+        new(new Secrets { AdminPassword = password, SessionKey = System.Text.Encoding.UTF8.GetBytes(secret) }, database, writer!, clock);
 
     private static AdminSession? Find(AdminSessions sessions, string cookie)
     {
@@ -39,9 +47,10 @@ public sealed class AdminSessionsTests : IAsyncLifetime
         return sessions.Find(http);
     }
 
-    [Fact]
-    public async Task A_session_lasts_seven_days_then_is_refused()
+    [Theory, MemberData(nameof(Engines.Both), MemberType = typeof(Engines))]
+    public async Task A_session_lasts_seven_days_then_is_refused(string engine)
     {
+        await UseAsync(engine);
         var sessions = Sessions();
         var (cookie, expires) = await sessions.StartAsync(CancellationToken.None);
         Assert.Equal(clock.Now + AdminSessions.Lifetime, expires);
@@ -51,9 +60,10 @@ public sealed class AdminSessionsTests : IAsyncLifetime
         Assert.Null(Find(sessions, cookie));
     }
 
-    [Fact]
-    public async Task Ending_a_session_or_changing_the_password_or_secret_refuses_its_cookie()
+    [Theory, MemberData(nameof(Engines.Both), MemberType = typeof(Engines))]
+    public async Task Ending_a_session_or_changing_the_password_or_secret_refuses_its_cookie(string engine)
     {
+        await UseAsync(engine);
         var sessions = Sessions();
         var (cookie, _) = await sessions.StartAsync(CancellationToken.None);
         var (other, _) = await sessions.StartAsync(CancellationToken.None);

@@ -24,7 +24,7 @@ public sealed class IssueListPlanTests
         {
             Assert.Null(SearchParser.TryParse(text, out var query));
             var parameters = new DynamicParameters(new { projectId = 1, status = "open", afterKey = 5, afterId = 9, take = 26 });
-            var search = SearchSql.Conditions(query, parameters, DateTimeOffset.UtcNow, () => "2.4.1");
+            var search = SearchSql.Conditions(DatabaseEngine.Sqlite, query, parameters, DateTimeOffset.UtcNow, () => "2.4.1");
             var plan = string.Join("\n", connection.Query<(long, long, long, string Detail)>("EXPLAIN QUERY PLAN " + IssueListQuery.PageSql(sort, search, cursor),
                 parameters).Select(r => r.Detail));
             Assert.Contains($"SEARCH i USING INDEX {index} (project_id=? AND status=?", plan);

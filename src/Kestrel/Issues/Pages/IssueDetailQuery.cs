@@ -27,7 +27,7 @@ public sealed class IssueDetailQuery(Database database, IssueStore issues)
     public IssueDetail? Run(long projectId, long issueId, string? eventId, DateTimeOffset now)
     {
         if (issues.Get(projectId, issueId) is not { } issue) return null;
-        using var connection = database.Open();
+        using var connection = database.Connect();
         var row = connection.QueryFirstOrDefault<EventRow>(
             "SELECT id AS Id, event_id AS EventId, received_at AS ReceivedAt, occurred_at AS OccurredAt, level AS Level, payload AS Payload FROM events WHERE project_id = @projectId AND issue_id = @issueId"
             + (eventId is null ? "" : " AND event_id = @eventId") + " ORDER BY id DESC LIMIT 1",

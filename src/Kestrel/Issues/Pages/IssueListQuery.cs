@@ -42,8 +42,8 @@ public sealed class IssueListQuery(Database database)
         if (filter.SearchProblem is not null) return new IssueList([], new Dictionary<string, long>(), new Dictionary<long, long[]>(), null);
         var after = Cursor.Decode(filter.Cursor, 2);
         var parameters = new DynamicParameters(new { projectId, status = filter.Status, afterKey = after?[0], afterId = after?[1], take = PageSize + 1 });
-        using var connection = database.Open();
-        var search = SearchSql.Conditions(filter.Query, parameters, now, () => ReleaseOrder.Newest(connection, null, projectId));
+        using var connection = database.Connect();
+        var search = SearchSql.Conditions(database.Engine, filter.Query, parameters, now, () => ReleaseOrder.Newest(connection, null, projectId));
         var rows = connection.Query<IssueRow>(PageSql(filter.Sort, search, after is not null), parameters).AsList();
         string? next = null;
         if (rows.Count > PageSize)
@@ -78,7 +78,7 @@ public sealed class IssueListQuery(Database database)
         var result = issueIds.ToDictionary(id => id, _ => new long[hours]);
         if (issueIds.Length == 0) return result;
         foreach (var (issueId, hour, count) in connection.Query<(long, long, long)>(
-            "SELECT issue_id, hour, count FROM issue_hourly WHERE issue_id IN @issueIds AND hour >= @from AND hour <= @currentHour",
+            $"SELECT issue_id, hour, count FROM issue_hourly WHERE issue_id {IssueStore.InList(connection, "@issueIds")} AND hour >= @from AND hour <= @currentHour",
             new { issueIds, from, currentHour }))
             result[issueId][(hour - from) / 3_600_000] += count;
         return result;

@@ -18,11 +18,11 @@ public sealed class ProjectStats
     /// </remarks>
     public static Dictionary<long, ProjectStats> All(Database database)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         var lastSeen = connection.Query<(long ProjectId, long? LastSeen)>(
             "SELECT p.id, (SELECT MAX(last_seen) FROM issues WHERE project_id = p.id) FROM projects p").ToDictionary(r => r.ProjectId, r => r.LastSeen);
         return connection.Query<(long ProjectId, string Status, long Issues, long Events)>(
-                "SELECT project_id, status, COUNT(*), SUM(event_count) FROM issues GROUP BY project_id, status")
+                "SELECT project_id, status, COUNT(*), CAST(SUM(event_count) AS BIGINT) FROM issues GROUP BY project_id, status")
             .GroupBy(r => r.ProjectId)
             .ToDictionary(g => g.Key, g => new ProjectStats
             {
