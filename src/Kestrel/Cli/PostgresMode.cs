@@ -9,12 +9,12 @@ namespace Kestrel.Cli;
 public static class PostgresMode
 {
     /// <summary>Commands that work completely on PostgreSQL.</summary>
-    private static readonly string[] ReadyCommands = ["project", "backup", "restore", "verify", "version", "help", "--help", "-h"];
+    private static readonly string[] ReadyCommands = ["project", "backup", "restore", "verify", "alerts", "version", "help", "--help", "-h"];
 
     /// <summary>The sentence refusing <paramref name="verb"/> on PostgreSQL, or null when it runs there.</summary>
     public static string? Refusal(string verb) => ReadyCommands.Contains(verb)
         ? null
         : $"'kestrel {verb}' does not run on PostgreSQL yet (KESTREL_DATABASE_URL is set): so far only kestrel project, backup, "
-          + "restore and verify work there; the server (ingest, issues, source maps, the web UI), MCP and alerts still need SQLite, "
+          + "restore, verify and alerts work there; the server (ingest, issues, source maps, the web UI) and MCP still need SQLite, "
           + "so unset KESTREL_DATABASE_URL (see docs/scaling.md).";
 }

@@ -41,7 +41,8 @@ public sealed class RetentionTests : IAsyncLifetime
         directory.Dispose();
     }
 
-    private RetentionJob Job() => new(new RetentionStore(database, writer), options, clock, NullLogger<RetentionJob>.Instance);
+    private RetentionJob Job() => new(new RetentionStore(database, writer), new EventPartitions(database), new Leases(database), database, options, clock,
+        NullLogger<RetentionJob>.Instance);
 
     private int nextId;
 
