@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using Dapper;
 using Kestrel.Platform;
@@ -60,7 +61,7 @@ public sealed class EventPartitions(Database database)
         using (var connection = database.Connect())
             days = connection.Query<long>($"SELECT DISTINCT floor(received_at / {DayMs}.0)::bigint FROM event_partitions.events_default ORDER BY 1").AsList();
         long moved = 0;
-        foreach (var day in days) moved += MakeReporting(day);
+        foreach (var day in days) moved += Math.Max(0, MakeReporting(day));
         return moved;
     }
 
@@ -68,16 +69,33 @@ public sealed class EventPartitions(Database database)
     public bool Make(long day) => MakeReporting(day) >= 0;
 
     /// <summary>
+    /// Makes the partitions of the days from <paramref name="fromMs"/> to <paramref name="toMs"/> inside the caller's
+    /// transaction: for a restore, whose COPY then puts each event straight into its day instead of the default partition.
+    /// Call it before the transaction reads events (ATTACH locks the default partition).
+    /// </summary>
+    public static void MakeDays(DbConnection connection, DbTransaction transaction, long fromMs, long toMs)
+    {
+        for (var day = DayOf(fromMs); day <= DayOf(toMs); day++) Make(connection, transaction, day);
+    }
+
+    private long MakeReporting(long day)
+    {
+        using var connection = database.Connect();
+        using var transaction = connection.BeginTransaction();
+        var moved = Make(connection, transaction, day);
+        transaction.Commit();
+        return moved;
+    }
+
+    /// <summary>
     /// Makes the day's partition as a plain table, moves the day's rows out of the default partition into it, and attaches
     /// it: ATTACH takes a lighter lock on events than CREATE TABLE … PARTITION OF (readers and the writer go on), and the
     /// default partition must hold no row of the day when it is attached. Returns the rows moved, or -1 when it existed.
     /// </summary>
-    private long MakeReporting(long day)
+    private static long Make(DbConnection connection, DbTransaction transaction, long day)
     {
         var name = NameOf(day);
         var (from, to) = (day * DayMs, (day + 1) * DayMs);
-        using var connection = database.Connect();
-        using var transaction = connection.BeginTransaction();
         connection.Execute("SELECT pg_advisory_xact_lock(@key)", new { key = LockKey }, transaction);
         if (connection.ExecuteScalar<bool>("SELECT to_regclass(@table) IS NOT NULL", new { table = "event_partitions." + name }, transaction))
             return -1;
@@ -87,7 +105,6 @@ public sealed class EventPartitions(Database database)
             INSERT INTO event_partitions.{name} SELECT * FROM moved
             """, transaction: transaction);
         connection.Execute($"ALTER TABLE public.events ATTACH PARTITION event_partitions.{name} FOR VALUES FROM ({from}) TO ({to})", transaction: transaction);
-        transaction.Commit();
         return moved;
     }
 

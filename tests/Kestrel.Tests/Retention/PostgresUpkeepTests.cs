@@ -188,6 +188,18 @@ public sealed class PostgresUpkeepTests : IAsyncLifetime
         Assert.Equal("event_partitions." + EventPartitions.NameOf(Day(farAhead)), Placement()[Id(2)]);
         Assert.Equal(0, Scalar<long>("SELECT COUNT(*) FROM event_partitions.events_default"));
         Assert.Equal(0, await StoreAsync(farAhead, null, Id(2))); // still one event id, wherever its row went
+
+        // A restore makes the days of its archive first, in its own transaction, so its rows go straight to their days.
+        var longAgo = Now - TimeSpan.FromDays(20);
+        using (var connection = database.Connect())
+        using (var transaction = connection.BeginTransaction())
+        {
+            EventPartitions.MakeDays(connection, transaction, (longAgo - TimeSpan.FromDays(1)).ToUnixTimeMilliseconds(), longAgo.ToUnixTimeMilliseconds());
+            transaction.Commit();
+        }
+        Assert.Equal(1, await StoreAsync(longAgo, null, Id(3)));
+        Assert.Equal("event_partitions." + EventPartitions.NameOf(Day(longAgo)), Placement()[Id(3)]);
+        Assert.Contains(Day(longAgo) - 1, new EventPartitions(database).Days());
     }
 
     [Fact]
