@@ -6,6 +6,7 @@ return command.Verb switch
 {
     "serve" => await ServeCommand.RunAsync(command),
     "project" => ProjectCommand.Run(command),
+    "admin" => AdminCommand.Run(command),
     "mcp" => await McpCommand.RunAsync(command),
     "alerts" => await AlertsCommand.RunAsync(command),
     "backup" => BackupCommand.Run(command),

@@ -57,6 +57,7 @@ public static class CommandLine
               project create NAME [--json]     create a project; prints its token (only now), public key and DSN
               project list [--json]            list projects
               project rotate-token SLUG [--json]  replace a project's secret token
+              admin reset-password [--json]    a new admin password for the web UI; signs every session out
               mcp [--db PATH]                  MCP server over stdio for the project of KESTREL_TOKEN
               alerts test CHANNEL_ID [--json]  send a test notification to an alert channel; exit 0 when delivered
               backup FILE.tar.gz [--json]      online snapshot of the database and source maps

@@ -9,12 +9,12 @@ namespace Kestrel.Cli;
 public static class PostgresMode
 {
     /// <summary>Commands that work completely on PostgreSQL.</summary>
-    private static readonly string[] ReadyCommands = ["project", "backup", "restore", "verify", "alerts", "version", "help", "--help", "-h"];
+    private static readonly string[] ReadyCommands = ["serve", "project", "admin", "backup", "restore", "verify", "alerts", "version", "help", "--help", "-h"];
 
     /// <summary>The sentence refusing <paramref name="verb"/> on PostgreSQL, or null when it runs there.</summary>
     public static string? Refusal(string verb) => ReadyCommands.Contains(verb)
         ? null
-        : $"'kestrel {verb}' does not run on PostgreSQL yet (KESTREL_DATABASE_URL is set): so far only kestrel project, backup, "
-          + "restore, verify and alerts work there; the server (ingest, issues, source maps, the web UI) and MCP still need SQLite, "
+        : $"'kestrel {verb}' does not run on PostgreSQL yet (KESTREL_DATABASE_URL is set): kestrel serve, project, admin, "
+          + "backup, restore, verify and alerts work there, and MCP over stdio still needs SQLite, "
           + "so unset KESTREL_DATABASE_URL (see docs/scaling.md).";
 }

@@ -24,7 +24,7 @@ public static class ServeCommand
         WebApplication app;
         try { app = Build(options); }
         catch (ConfigurationException e) { return CommandLine.Fail(e.Message); }
-        catch (Microsoft.Data.Sqlite.SqliteException e) { return CommandLine.Fail($"The database {options.DatabasePath} cannot be opened: {e.Message}"); }
+        catch (System.Data.Common.DbException e) { return CommandLine.Fail($"{Database.Describe(options)} cannot be used: {e.Message}"); }
 
         // Only noted: the host's own handlers still turn these signals into a graceful stop.
         var signal = "a stop request";
@@ -36,7 +36,7 @@ public static class ServeCommand
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         app.Logger.LogInformation("Kestrel {Version} listening on {Address} with data in {Data}",
-            AppInfo.Version, string.Join(", ", addresses), Path.GetFullPath(options.DataDirectory));
+            AppInfo.Version, string.Join(", ", addresses), options.DatabaseUrl is null ? Path.GetFullPath(options.DataDirectory) : Database.Describe(options));
         await app.WaitForShutdownAsync();
         LogStop(app, signal);
         await app.DisposeAsync(); // flushes the console logger, which writes from a queue of its own
@@ -44,26 +44,31 @@ public static class ServeCommand
     }
 
     /// <summary>
-    /// One line when the server has stopped: what the writer committed and refused, and the write-ahead log copied
-    /// into kestrel.db, so that the database file alone is complete (a copy of it or a backup needs no -wal file).
+    /// One line when the server has stopped: what the writer committed and refused, and (SQLite) the write-ahead log
+    /// copied into kestrel.db, so that the database file alone is complete (a copy of it or a backup needs no -wal file).
     /// </summary>
     private static void LogStop(WebApplication app, string signal)
     {
         var writer = app.Services.GetRequiredService<DatabaseWriter>();
-        string log;
+        var database = app.Services.GetRequiredService<Database>();
+        var log = database.Engine == DatabaseEngine.Sqlite ? CopyLogIntoDatabase(database) : "every write in PostgreSQL";
+        app.Logger.LogInformation("Kestrel stopped on {Signal}: {Committed} writes committed since start, {Refused} refused while stopping, {Log}",
+            signal, Interlocked.Read(ref writer.CommittedJobs), writer.RefusedAtStop, log);
+    }
+
+    private static string CopyLogIntoDatabase(Database database)
+    {
         try
         {
-            using var connection = app.Services.GetRequiredService<Database>().Open();
+            using var connection = database.Open();
             using var checkpoint = connection.CreateCommand();
             checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
             using var result = checkpoint.ExecuteReader();
-            log = result.Read() && result.GetInt64(0) == 0
+            return result.Read() && result.GetInt64(0) == 0
                 ? $"its write-ahead log ({result.GetInt64(2)} pages) copied into kestrel.db"
                 : "its write-ahead log left in place (the database was busy)";
         }
-        catch (Microsoft.Data.Sqlite.SqliteException e) { log = $"its write-ahead log left in place ({e.Message})"; }
-        app.Logger.LogInformation("Kestrel stopped on {Signal}: {Committed} writes committed since start, {Refused} refused while stopping, {Log}",
-            signal, Interlocked.Read(ref writer.CommittedJobs), writer.RefusedAtStop, log);
+        catch (Microsoft.Data.Sqlite.SqliteException e) { return $"its write-ahead log left in place ({e.Message})"; }
     }
 
     public static WebApplication Build(KestrelOptions options)
@@ -90,17 +95,13 @@ public static class ServeCommand
             kestrel.Limits.MaxRequestBodySize = IngestLimits.MaxBodyBytes;
         });
 
-        var dataLock = DataDirectoryLock.AcquireForServer(options); // held for the server's life: restore refuses meanwhile
-        var database = Database.OpenAndMigrate(options, dataLock);
+        var database = options.DatabaseUrl is null ? OpenSqlite(options, builder.Services) : Database.OpenAndMigrate(options);
         builder.Services
-            .AddSingleton(dataLock)
             .AddSingleton(options)
             .AddSingleton(database)
             .AddSingleton(TimeProvider.System)
             .AddSingleton<DatabaseWriter>()
             .AddHostedService(s => s.GetRequiredService<DatabaseWriter>())
-            .AddSingleton<WalCheckpointer>()
-            .AddHostedService(s => s.GetRequiredService<WalCheckpointer>())
             .AddSingleton<MemoryTrimmer>()
             .AddHostedService(s => s.GetRequiredService<MemoryTrimmer>())
             .AddSingleton(s => Secrets.Load(options, database, new DataDirectory(options), s.GetRequiredService<ILogger<Secrets>>()))
@@ -118,6 +119,7 @@ public static class ServeCommand
         var app = builder.Build();
         app.Services.GetRequiredService<Secrets>(); // generate and log the admin password at start, not on first use
 
+        app.UseTrustedProxies(options);
         app.UseJsonErrors();
         app.MapHealth();
         app.MapMetrics();
@@ -129,5 +131,20 @@ public static class ServeCommand
         app.MapSourceMaps();
         app.MapAlerts();
         return app;
+    }
+
+    /// <summary>
+    /// SQLite's own parts of the server: the data directory's lock (one server per kestrel.db; restore refuses while it is
+    /// held) and the WAL checkpointer. On PostgreSQL neither exists: every node shares the database, and the data
+    /// directory holds nothing another node needs.
+    /// </summary>
+    private static Database OpenSqlite(KestrelOptions options, IServiceCollection services)
+    {
+        var dataLock = DataDirectoryLock.AcquireForServer(options);
+        var database = Database.OpenAndMigrate(options, dataLock);
+        services.AddSingleton(dataLock)
+            .AddSingleton<WalCheckpointer>()
+            .AddHostedService(s => s.GetRequiredService<WalCheckpointer>());
+        return database;
     }
 }

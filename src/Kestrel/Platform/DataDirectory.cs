@@ -38,14 +38,25 @@ public sealed class DataDirectory(KestrelOptions options)
             File.Delete(path);
         }
         var value = generate();
-        var create = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-        };
-        if (!OperatingSystem.IsWindows()) create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var writer = new StreamWriter(path, create)) writer.Write(value + "\n");
+        WriteNewSecret(path, value);
         return (value, true);
+    }
+
+    /// <summary>Writes a secret file anew (0600, written beside it, then renamed over it).</summary>
+    public static void ReplaceSecret(string path, string value)
+    {
+        var next = path + ".new";
+        File.Delete(next);
+        WriteNewSecret(next, value);
+        File.Move(next, path, overwrite: true);
+    }
+
+    private static void WriteNewSecret(string path, string value)
+    {
+        var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var writer = new StreamWriter(path, create);
+        writer.Write(value + "\n");
     }
 
     /// <summary>URL-safe base64 of <paramref name="bytes"/> random bytes, without padding.</summary>

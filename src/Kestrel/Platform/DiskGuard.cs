@@ -24,9 +24,18 @@ public sealed class DiskGuard(KestrelOptions options, ILogger<DiskGuard> logger)
         get { Refresh(); return Interlocked.Read(ref freeBytes); }
     }
 
+    /// <summary>
+    /// Whether events and uploads are refused. Never on PostgreSQL: there the data directory holds nothing that grows
+    /// with events, and the database's disk is PostgreSQL's to guard (it refuses writes, which ingest answers with 503).
+    /// </summary>
     public bool IsLow
     {
-        get { Refresh(); return Volatile.Read(ref low); }
+        get
+        {
+            if (options.DatabaseUrl is not null) return false;
+            Refresh();
+            return Volatile.Read(ref low);
+        }
     }
 
     private void Refresh()

@@ -24,6 +24,9 @@ public sealed class KestrelOptions
     /// <summary>Bearer token that enables /metrics; null keeps /metrics off (404).</summary>
     public string? MetricsToken { get; set; }
 
+    /// <summary>Reverse proxies (addresses or CIDRs) whose X-Forwarded-For and X-Forwarded-Proto are believed; none by default.</summary>
+    public IReadOnlyList<System.Net.IPNetwork> TrustedProxies { get; set; } = [];
+
     /// <summary>Days an event is kept.</summary>
     public int RetentionDays { get; set; } = 90;
 

@@ -41,6 +41,26 @@ public sealed class Secrets
     }
 
     /// <summary>
+    /// Replaces the stored admin password with a new one (<c>kestrel admin reset-password</c>) and deletes every admin
+    /// session, in that order: a failure in between leaves the new password in place and the sessions to expire.
+    /// SQLite: the file is replaced by a rename, so a server starting meanwhile reads the old or the new one, never half.
+    /// </summary>
+    public static string ResetAdminPassword(KestrelOptions options, Database database, DataDirectory data)
+    {
+        var password = DataDirectory.RandomUrlSafe(18);
+        using var connection = database.Connect();
+        if (database.Engine == DatabaseEngine.Postgres)
+            connection.Execute("""
+                INSERT INTO secrets (name, value, created_at) VALUES (@name, @password, @now)
+                ON CONFLICT (name) DO UPDATE SET value = excluded.value, created_at = excluded.created_at
+                """, new { name = AdminPasswordName, password, now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
+        else
+            DataDirectory.ReplaceSecret(data.AdminPasswordPath, password);
+        connection.Execute("DELETE FROM admin_sessions");
+        return password;
+    }
+
+    /// <summary>
     /// The secret named <paramref name="name"/>, written now when no node has written it yet. Nodes starting together
     /// race on the primary key: one insert wins, the others wait for its commit, do nothing, and read its value.
     /// </summary>

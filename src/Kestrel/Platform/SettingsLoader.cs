@@ -23,6 +23,7 @@ public static class SettingsLoader
         new("database.url", "KESTREL_DATABASE_URL", (o, v, n) => o.DatabaseUrl = PostgresUrl.Validate(v, n)),
         new("listen", "KESTREL_LISTEN", (o, v, n) => o.Listen = ParseListen(v, n).Text),
         new("public_url", "KESTREL_PUBLIC_URL", (o, v, n) => o.PublicUrl = ParsePublicUrl(v, n)),
+        new("trusted_proxies", "KESTREL_TRUSTED_PROXIES", (o, v, n) => o.TrustedProxies = ParseNetworks(v, n)),
         new("admin_password", "KESTREL_ADMIN_PASSWORD", (o, v, n) => o.AdminPassword = NonEmpty(v, n)),
         new("metrics.token", "KESTREL_METRICS_TOKEN", (o, v, n) => o.MetricsToken = ParseMetricsToken(v, n)),
         new("retention.days", "KESTREL_RETENTION_DAYS", (o, v, n) => o.RetentionDays = ParseInt(v, n, 1, 36_500)),
@@ -155,6 +156,20 @@ public static class SettingsLoader
         double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
             ? n
             : throw new ConfigurationException($"Setting {name} must be a number of seconds from {min.ToString(CultureInfo.InvariantCulture)} to {max}, not '{value}'.");
+
+    /// <summary>Addresses or CIDRs separated by commas (in kestrel.toml, one string of the same form); an address alone is a /32 or /128.</summary>
+    private static IReadOnlyList<System.Net.IPNetwork> ParseNetworks(string value, string name)
+    {
+        var networks = new List<System.Net.IPNetwork>();
+        foreach (var item in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (System.Net.IPNetwork.TryParse(item, out var network)) networks.Add(network);
+            else if (System.Net.IPAddress.TryParse(item, out var address))
+                networks.Add(new System.Net.IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
+            else throw new ConfigurationException($"Setting {name} must be addresses or CIDRs separated by commas (such as 10.0.0.5, 10.1.0.0/16); '{item}' is neither.");
+        }
+        return networks.Count > 0 ? networks : throw new ConfigurationException($"Setting {name} must name at least one address or CIDR.");
+    }
 
     private static string ParseMetricsToken(string value, string name) =>
         value.Length >= 16 ? value : throw new ConfigurationException($"Setting {name} must be at least 16 characters long.");

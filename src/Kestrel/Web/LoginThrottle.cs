@@ -5,8 +5,9 @@ namespace Kestrel.Web;
 
 /// <summary>
 /// Refuses sign-in from a client address after <see cref="MaxFailures"/> wrong passwords within a
-/// minute, until that minute has passed, even with the right password. The address is the TCP peer:
-/// behind a reverse proxy all clients share the proxy's budget, which errs on the safe side.
+/// minute, until that minute has passed, even with the right password. The address is the TCP peer, or the client a
+/// trusted proxy names (<see cref="TrustedProxies"/>): behind a proxy that is not trusted all clients share the proxy's
+/// budget, which errs on the safe side.
 /// </summary>
 public sealed class LoginThrottle(TimeProvider time)
 {

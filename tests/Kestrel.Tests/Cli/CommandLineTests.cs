@@ -7,6 +7,7 @@ namespace Kestrel.Tests.Cli;
 public sealed class CommandLineTests
 {
     [Theory, MemberData(nameof(Engines.Both), MemberType = typeof(Engines))]
+    [Trait("Engine", "both")]
     public async Task Project_create_list_and_rotate_token(string engine)
     {
         using var data = new TempDirectory();

@@ -10,6 +10,7 @@ namespace Kestrel.Tests.Platform;
 /// PostgreSQL as the storage engine (PRODUCT §13), against a real private cluster: its migrations, their advisory lock,
 /// and what a command says when the database is wrong or the command is not ported yet.
 /// </summary>
+[Trait("Engine", "both")] // picks its engines itself
 public sealed class PostgresStorageTests
 {
     /// <summary>
@@ -257,7 +258,6 @@ public sealed class PostgresStorageTests
     }
 
     [Theory]
-    [InlineData("serve")]
     [InlineData("mcp")]
     public async Task A_command_not_yet_ported_refuses_on_PostgreSQL_instead_of_half_working(params string[] args)
     {

@@ -8,6 +8,7 @@ namespace Kestrel.Tests.Platform;
 /// The admin password and session key: made once, then read by every later start. On PostgreSQL "every later start"
 /// includes other nodes with data directories of their own: the secrets live in the database, not in files.
 /// </summary>
+[Trait("Engine", "both")] // picks its engines itself
 public sealed class SecretsTests
 {
     [Theory, MemberData(nameof(Engines.Both), MemberType = typeof(Engines))]

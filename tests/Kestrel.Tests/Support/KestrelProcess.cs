@@ -45,6 +45,9 @@ public static class KestrelProcess
         info.Environment["DOTNET_gcServer"] = "0";
         if (environment is not null)
             foreach (var (key, value) in environment) info.Environment[key] = value;
+        // A PostgreSQL test run: the data directory's own database, unless the test chose one (Engines.EnvironmentAsync).
+        if (!info.Environment.ContainsKey("KESTREL_DATABASE_URL") && Engines.DatabaseUrlFor(dataDirectory) is { } url)
+            info.Environment["KESTREL_DATABASE_URL"] = url;
         return info;
     }
 
