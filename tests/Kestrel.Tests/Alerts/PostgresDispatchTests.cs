@@ -12,6 +12,7 @@ namespace Kestrel.Tests.Alerts;
 /// Alert dispatch with several nodes on one PostgreSQL database (PostgresCluster): each node is the alert services of a
 /// Kestrel process (its own pool, writer, lease holder id, dispatcher), sending to a real HTTP receiver on loopback.
 /// </summary>
+[Trait("Engine", "both")] // picks its engine itself: PostgreSQL
 public sealed class PostgresDispatchTests : IAsyncLifetime
 {
     private readonly List<ServiceProvider> nodes = [];

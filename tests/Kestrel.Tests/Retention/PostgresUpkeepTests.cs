@@ -14,6 +14,7 @@ namespace Kestrel.Tests.Retention;
 /// statement (Ingest/EventStore.cs: INSERT … ON CONFLICT DO NOTHING), one transaction per batch as the writer makes them:
 /// what is tested here is what the database does with it.
 /// </summary>
+[Trait("Engine", "both")] // picks its engine itself: PostgreSQL
 public sealed class PostgresUpkeepTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
