@@ -12,7 +12,7 @@ namespace Kestrel.Platform;
 /// stops renewing, and another takes the lease once it expires. On SQLite one process owns the data directory (its
 /// lock), so every lease is granted without a query.
 /// </summary>
-public sealed class Leases(Database database)
+public sealed class Leases(Database database, ILogger<Leases>? logger = null)
 {
     /// <summary>
     /// 15 s: a holder renews every 5 s, so three renewals in a row must fail before its lease lapses, and a dead holder's
@@ -59,8 +59,12 @@ public sealed class Leases(Database database)
         var started = Stopwatch.GetTimestamp();
         using var connection = database.Connect();
         var held = connection.QuerySingleOrDefault<string>(HoldSql, new { name, node = Node, ttl = (long)Ttl.TotalMilliseconds }) is not null;
-        if (held) renewedAt[name] = started;
-        else renewedAt.TryRemove(name, out _);
+        // Which node does what, in the log of the node that starts or stops doing it.
+        if (held && renewedAt.TryAdd(name, started))
+            logger?.LogInformation("This node ({Node}) took the {Lease} lease: it runs that work now", Node, name);
+        else if (held) renewedAt[name] = started;
+        else if (renewedAt.TryRemove(name, out _))
+            logger?.LogWarning("This node ({Node}) lost the {Lease} lease to another node", Node, name);
         return held;
     }
 
