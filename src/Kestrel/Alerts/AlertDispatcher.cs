@@ -5,12 +5,16 @@ namespace Kestrel.Alerts;
 /// <summary>
 /// Sends what the outbox holds. Every second (or at once when woken, or when the next row is due) it
 /// takes the due rows, gathers held ones into digests, holds what is over a channel's flood limit,
-/// and attempts the rest, at most 4 at a time. One dispatcher runs per data directory (the server's
-/// lock), and it never starts a round before the previous one ended, so a row is never sent twice at once.
+/// and attempts the rest, at most 4 at a time. One dispatcher works at a time: per data directory on SQLite (the
+/// server's lock), across all nodes on PostgreSQL (the lease <see cref="LeaseName"/>; the others wait to take it over).
+/// It never starts a round before the previous one ended, and each attempt first claims its row
+/// (<see cref="DeliveryStore.ClaimAsync"/>), so a delivery is never sent twice at once, even by a node that lost its lease.
 /// </summary>
 public sealed class AlertDispatcher(DeliveryStore deliveries, AlertStore alerts, AlertMessages messages, DeliverySender sender,
-    Platform.KestrelOptions options, TimeProvider time, ILogger<AlertDispatcher> logger) : BackgroundService
+    Platform.Leases leases, Platform.KestrelOptions options, TimeProvider time, ILogger<AlertDispatcher> logger) : BackgroundService
 {
+    public const string LeaseName = "alert-dispatch";
+
     /// <summary>Notifications per channel per flood window; the rest go into one digest at its end.</summary>
     public const int FloodLimit = 20;
 
@@ -36,26 +40,38 @@ public sealed class AlertDispatcher(DeliveryStore deliveries, AlertStore alerts,
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var held = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             var worked = false;
             try
             {
-                await PruneHourlyAsync();
-                worked = await RoundAsync(stoppingToken);
+                held = leases.TryHold(LeaseName);
+                if (held)
+                {
+                    await PruneHourlyAsync();
+                    worked = await RoundAsync(stoppingToken);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
             catch (Exception e) { logger.LogError(e, "Alert delivery round failed"); }
             if (worked) continue;
-            var wait = PollInterval;
-            if (deliveries.NextDue() is { } next)
+            var wait = held ? PollInterval : leases.Heartbeat;
+            try
             {
-                var until = DateTimeOffset.FromUnixTimeMilliseconds(next) - time.GetUtcNow();
-                if (until < wait) wait = until < TimeSpan.Zero ? TimeSpan.Zero : until;
+                if (held && deliveries.NextDue() is { } next)
+                {
+                    var until = DateTimeOffset.FromUnixTimeMilliseconds(next) - time.GetUtcNow();
+                    if (until < wait) wait = until < TimeSpan.Zero ? TimeSpan.Zero : until;
+                }
             }
+            catch (System.Data.Common.DbException e) { logger.LogWarning("Could not read the next delivery's time: {Message}", e.Message); }
             try { await wake.WaitAsync(wait, stoppingToken); }
             catch (OperationCanceledException) { break; }
         }
+        if (held)
+            try { leases.Release(LeaseName); }
+            catch (System.Data.Common.DbException e) { logger.LogWarning("Could not release the {Lease} lease (it expires by itself): {Message}", LeaseName, e.Message); }
     }
 
     /// <returns>whether there was anything to do (then the next round starts at once)</returns>
@@ -68,8 +84,7 @@ public sealed class AlertDispatcher(DeliveryStore deliveries, AlertStore alerts,
         foreach (var held in due.Where(d => d.Held != 0).GroupBy(d => d.ChannelId))
         {
             var rows = held.ToList();
-            var detail = new DigestDetail(rows.Count, rows.GroupBy(r => r.Trigger).ToDictionary(g => g.Key, g => g.Count()));
-            await deliveries.DigestAsync(rows[0].ProjectId, held.Key, rows, JsonSerializer.Serialize(detail, EventDetail.Json), now.ToUnixTimeMilliseconds());
+            await deliveries.DigestAsync(rows[0].ProjectId, held.Key, rows, now.ToUnixTimeMilliseconds());
         }
 
         var sends = new List<AlertDelivery>();
@@ -113,7 +128,7 @@ public sealed class AlertDispatcher(DeliveryStore deliveries, AlertStore alerts,
             return;
         }
         // The lease covers the longest attempt; a crash before the result is recorded means one more attempt after the restart.
-        await deliveries.ClaimAsync(d.Id, (now + TimeSpan.FromSeconds(60)).ToUnixTimeMilliseconds());
+        if (!await deliveries.ClaimAsync(d, (now + TimeSpan.FromSeconds(60)).ToUnixTimeMilliseconds())) return; // another dispatcher has it
         var result = await sender.SendAsync(message, channel, cancellationToken);
         var after = time.GetUtcNow();
         if (result.Delivered)

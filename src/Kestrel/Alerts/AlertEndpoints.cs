@@ -16,6 +16,7 @@ public static class AlertEndpoints
     private const int MaxBodyBytes = 64 * 1024;
 
     public static IServiceCollection AddAlerts(this IServiceCollection services) => services
+        .AddLeases()
         .AddSingleton<AlertStore>()
         .AddSingleton(s => new DeliveryStore(s.GetRequiredService<Database>(), s.GetRequiredService<DatabaseWriter>()))
         .AddSingleton<AlertMessages>()
@@ -102,7 +103,7 @@ public static class AlertEndpoints
         var take = 50;
         if (limit is not null && !(int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out take) && take is >= 1 and <= 200))
             return ApiError.BadRequest("limit must be a whole number from 1 to 200.");
-        if (cursor is not null && Issues.Cursor.Decode(cursor, 1) is null) return ApiError.BadRequest(Issues.IssueRules.CursorProblem);
+        if (cursor is not null && !DeliveryStore.IsCursor(cursor)) return ApiError.BadRequest(Issues.IssueRules.CursorProblem);
         return Results.Json(store.List(caller.ProjectId, take, cursor), KestrelJson.Options);
     }
 

@@ -52,7 +52,7 @@ public sealed class AlertMessages(Database database, KestrelOptions options, Tim
 {
     public AlertMessage? Build(AlertDelivery d, AlertChannel channel)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         var project = connection.QuerySingleOrDefault<ProjectInfo>("SELECT id AS Id, slug AS Slug, name AS Name FROM projects WHERE id = @id", new { id = d.ProjectId });
         if (project is null) return null;
         var rule = d.RuleId is { } ruleId ? connection.QuerySingleOrDefault<string>("SELECT name FROM alert_rules WHERE id = @ruleId", new { ruleId }) : null;

@@ -23,7 +23,7 @@ public sealed record AlertRule(long Id, long ProjectId, string Name, string Trig
 
 /// <summary>A row of the outbox.</summary>
 public sealed record AlertDelivery(string Id, long ProjectId, long? RuleId, long ChannelId, long? IssueId, string Trigger, string? Detail,
-    string Status, long Held, string? DigestId, long Attempts, long? HttpStatus, string? Error, long CreatedAt, long? NextAttemptAt, long? DeliveredAt, long Seq);
+    string Status, long Held, string? DigestId, long Attempts, long? HttpStatus, string? Error, long CreatedAt, long? NextAttemptAt, long? DeliveredAt);
 
 /// <summary>A channel as the API answers: the secret only as <see cref="HasSecret"/>.</summary>
 public sealed record ChannelView(long Id, string Name, string Kind, string? Url, IReadOnlyList<string>? To, bool HasSecret, string? LastError,

@@ -16,21 +16,21 @@ public sealed class AlertStore(Database database, DatabaseWriter writer)
 
     public IReadOnlyList<AlertChannel> Channels(long projectId)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         return connection.Query<ChannelRow>($"SELECT {ChannelColumns} FROM alert_channels WHERE project_id = @projectId ORDER BY id", new { projectId })
             .Select(r => r.ToChannel()).ToList();
     }
 
     public AlertChannel? Channel(long projectId, long id)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         return connection.QuerySingleOrDefault<ChannelRow>($"SELECT {ChannelColumns} FROM alert_channels WHERE project_id = @projectId AND id = @id",
             new { projectId, id })?.ToChannel();
     }
 
     public IReadOnlyList<AlertRule> Rules(long projectId)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         var links = connection.Query<(long RuleId, long ChannelId)>(
             "SELECT l.rule_id, l.channel_id FROM alert_rule_channels l JOIN alert_rules r ON r.id = l.rule_id WHERE r.project_id = @projectId ORDER BY l.channel_id",
             new { projectId }).ToLookup(l => l.RuleId, l => l.ChannelId);
@@ -49,16 +49,27 @@ public sealed class AlertStore(Database database, DatabaseWriter writer)
         return new AlertChannel(id, projectId, d.Name!, d.Kind!, d.Url, d.Secret, d.To ?? [], null, null, now);
     });
 
+    // A changed address may work now: the last failure belongs to the old one. "The same address" compares nulls as
+    // equal: SQLite's IS, PostgreSQL's IS NOT DISTINCT FROM.
+    private const string UpdateChannelSql = """
+        UPDATE alert_channels SET name = @Name, url = @Url, secret = @Secret, recipients = @to,
+            last_error = CASE WHEN url IS @Url AND recipients IS @to THEN last_error END,
+            last_error_at = CASE WHEN url IS @Url AND recipients IS @to THEN last_error_at END
+        WHERE project_id = @projectId AND id = @id
+        """;
+
+    private const string UpdateChannelPostgresSql = """
+        UPDATE alert_channels SET name = @Name, url = @Url, secret = @Secret, recipients = @to,
+            last_error = CASE WHEN url IS NOT DISTINCT FROM @Url AND recipients IS NOT DISTINCT FROM @to THEN last_error END,
+            last_error_at = CASE WHEN url IS NOT DISTINCT FROM @Url AND recipients IS NOT DISTINCT FROM @to THEN last_error_at END
+        WHERE project_id = @projectId AND id = @id
+        """;
+
     public Task<bool> UpdateChannelAsync(long projectId, long id, ChannelDraft d) => writer.WriteAsync(session =>
     {
         session.Memo<AlertRuleMemo>().Forget();
-        // A changed address may work now: the last failure belongs to the old one.
-        return session.Connection.Execute("""
-            UPDATE alert_channels SET name = @Name, url = @Url, secret = @Secret, recipients = @to,
-                last_error = CASE WHEN url IS @Url AND recipients IS @to THEN last_error END,
-                last_error_at = CASE WHEN url IS @Url AND recipients IS @to THEN last_error_at END
-            WHERE project_id = @projectId AND id = @id
-            """, new { projectId, id, d.Name, d.Url, d.Secret, to = Recipients(d) }, session.Transaction) == 1;
+        return session.Connection.Execute(database.Engine == DatabaseEngine.Postgres ? UpdateChannelPostgresSql : UpdateChannelSql,
+            new { projectId, id, d.Name, d.Url, d.Secret, to = Recipients(d) }, session.Transaction) == 1;
     });
 
     /// <summary>Deletes the channel, takes it out of its rules, and fails what still waits to go to it.</summary>

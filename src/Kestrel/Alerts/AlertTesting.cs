@@ -6,7 +6,7 @@ namespace Kestrel.Alerts;
 /// </summary>
 public sealed class AlertTesting(AlertStore alerts, DeliveryStore deliveries, AlertDispatcher dispatcher, Platform.KestrelOptions options, TimeProvider time)
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 
     /// <returns>the delivery after its first attempt (or still pending after 20 s); null when there is no such channel</returns>
     public async Task<AlertDelivery?> SendTestAsync(long projectId, long channelId, CancellationToken cancellationToken)
@@ -24,10 +24,13 @@ public sealed class AlertTesting(AlertStore alerts, DeliveryStore deliveries, Al
         while (true)
         {
             var d = deliveries.Get(id)!;
-            if (d.Status != "pending" || d.Error is not null || d.HttpStatus is not null || DateTime.UtcNow > deadline) return d;
+            if (Attempted(d) || DateTime.UtcNow > deadline) return d;
             await Task.Delay(100, cancellationToken);
         }
     }
+
+    /// <summary>Whether the delivery's first attempt is recorded (or it went another way: failed at once, carried by a digest).</summary>
+    public static bool Attempted(AlertDelivery d) => d.Status != "pending" || d.Error is not null || d.HttpStatus is not null;
 
     /// <summary>A sentence naming url when the channel's host may not be reached; null when it may, or cannot be resolved now.</summary>
     public async Task<string?> TargetProblemAsync(ChannelDraft? draft, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Dapper;
 using Kestrel.Issues;
 using Kestrel.Platform;
@@ -12,7 +13,7 @@ public sealed class DeliveryStore(Database database, DatabaseWriter? writer)
 {
     private const string Columns = """
         id, project_id AS ProjectId, rule_id AS RuleId, channel_id AS ChannelId, issue_id AS IssueId, trigger, detail, status, held,
-        digest_id AS DigestId, attempts, http_status AS HttpStatus, error, created_at AS CreatedAt, next_attempt_at AS NextAttemptAt, delivered_at AS DeliveredAt, rowid AS Seq
+        digest_id AS DigestId, attempts, http_status AS HttpStatus, error, created_at AS CreatedAt, next_attempt_at AS NextAttemptAt, delivered_at AS DeliveredAt
         """;
 
     private const string InsertSql = """
@@ -37,21 +38,44 @@ public sealed class DeliveryStore(Database database, DatabaseWriter? writer)
 
     private DatabaseWriter Writer => writer ?? throw new InvalidOperationException("This store was opened without the server's writer.");
 
-    /// <summary>Newest first, a page at a time (keyset on the rowid, which grows with each row written).</summary>
+    /// <summary>
+    /// Newest first, a page at a time: keyset on (created_at, id), columns both engines have (PostgreSQL has no rowid),
+    /// which the index alert_deliveries_by_project reads in order. Rows made in the same millisecond go by id.
+    /// </summary>
     public DeliveryPage List(long projectId, int limit, string? cursor)
     {
-        var after = Cursor.Decode(cursor, 1);
-        using var connection = database.Open();
+        var after = DecodeCursor(cursor);
+        using var connection = database.Connect();
         var rows = connection.Query<AlertDelivery>($"SELECT {Columns} FROM alert_deliveries WHERE project_id = @projectId"
-            + (after is null ? "" : " AND rowid < @after") + " ORDER BY rowid DESC LIMIT @take",
-            new { projectId, after = after?[0], take = limit + 1 }).AsList();
-        var next = rows.Count > limit ? Cursor.Encode(rows[limit - 1].Seq) : null;
+            + (after is null ? "" : " AND (created_at < @createdAt OR (created_at = @createdAt AND id < @id))")
+            + " ORDER BY created_at DESC, id DESC LIMIT @take",
+            new { projectId, createdAt = after?.CreatedAt, id = after?.Id, take = limit + 1 }).AsList();
+        var next = rows.Count > limit ? EncodeCursor(rows[limit - 1]) : null;
         return new DeliveryPage(rows.Take(limit).Select(DeliveryView.From).ToList(), next);
+    }
+
+    /// <summary>Whether <paramref name="cursor"/> is one <see cref="List"/> made.</summary>
+    public static bool IsCursor(string cursor) => DecodeCursor(cursor) is not null;
+
+    // A delivery id is a UUID: its 16 bytes travel in the cursor as two numbers after created_at.
+    private static string EncodeCursor(AlertDelivery last)
+    {
+        var id = Guid.Parse(last.Id).ToByteArray();
+        return Cursor.Encode(last.CreatedAt, BitConverter.ToInt64(id, 0), BitConverter.ToInt64(id, 8));
+    }
+
+    private static (long CreatedAt, string Id)? DecodeCursor(string? cursor)
+    {
+        if (Cursor.Decode(cursor, 3) is not { } keys) return null;
+        var id = new byte[16];
+        BitConverter.TryWriteBytes(id.AsSpan(0, 8), keys[1]);
+        BitConverter.TryWriteBytes(id.AsSpan(8, 8), keys[2]);
+        return (keys[0], new Guid(id).ToString());
     }
 
     public AlertDelivery? Get(string id)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         return connection.QuerySingleOrDefault<AlertDelivery>($"SELECT {Columns} FROM alert_deliveries WHERE id = @id", new { id });
     }
 
@@ -81,12 +105,16 @@ public sealed class DeliveryStore(Database database, DatabaseWriter? writer)
         });
 
     /// <summary>
-    /// Counts an attempt before it is made and moves the row's due time past the attempt's longest
-    /// run, so a crash in the middle leads to one more attempt after the restart (same delivery id), never to none.
+    /// Claims the delivery for one attempt: counts the attempt before it is made and moves the row's due time past the
+    /// attempt's longest run, so a crash in the middle leads to one more attempt after the restart (same delivery id),
+    /// never to none. Only a row still as <paramref name="d"/> read it is claimed: when another node (or a dispatcher
+    /// that outlived its lease) claimed, held or postponed it meanwhile, this returns false and nothing is sent.
     /// </summary>
-    public Task ClaimAsync(string id, long leaseUntil) => Writer.WriteAsync(session =>
-        session.Connection.Execute("UPDATE alert_deliveries SET attempts = attempts + 1, next_attempt_at = @leaseUntil WHERE id = @id AND status = 'pending'",
-            new { id, leaseUntil }, session.Transaction));
+    public Task<bool> ClaimAsync(AlertDelivery d, long leaseUntil) => Writer.WriteAsync(session =>
+        session.Connection.Execute("""
+            UPDATE alert_deliveries SET attempts = attempts + 1, next_attempt_at = @leaseUntil
+            WHERE id = @Id AND status = 'pending' AND held = 0 AND attempts = @Attempts AND next_attempt_at = @NextAttemptAt
+            """, new { d.Id, d.Attempts, d.NextAttemptAt, leaseUntil }, session.Transaction) == 1);
 
     /// <summary>Records what an attempt got; a failure also becomes the channel's last error.</summary>
     /// <param name="nextAttemptAt">when to try again; null with <paramref name="delivered"/> false means given up</param>
@@ -115,16 +143,21 @@ public sealed class DeliveryStore(Database database, DatabaseWriter? writer)
     public Task PostponeAsync(string id, long until, string reason) => Writer.WriteAsync(session =>
         session.Connection.Execute("UPDATE alert_deliveries SET next_attempt_at = @until, error = @reason WHERE id = @id", new { id, until, reason }, session.Transaction));
 
-    /// <summary>Makes one digest delivery of the held rows and marks them as carried by it, in one transaction.</summary>
-    public Task<string> DigestAsync(long projectId, long channelId, IReadOnlyList<AlertDelivery> held, string detail, long now) => Writer.WriteAsync(session =>
+    /// <summary>
+    /// Makes one digest delivery of the held rows and marks them as carried by it, in one transaction. Only rows still
+    /// pending are carried (another node may have carried them already); with none left, no digest is made (null).
+    /// </summary>
+    public Task<string?> DigestAsync(long projectId, long channelId, IReadOnlyList<AlertDelivery> held, long now) => Writer.WriteAsync(session =>
     {
         var id = Guid.NewGuid();
-        Insert(session, id, projectId, null, channelId, null, "digest", detail, now);
-        session.Connection.Execute("""
+        var carried = held.Where(h => session.Connection.Execute("""
             UPDATE alert_deliveries SET status = 'delivered', held = 0, digest_id = @digest, next_attempt_at = NULL, delivered_at = @now
-            WHERE id = @id AND status = 'pending'
-            """, held.Select(h => new { id = h.Id, digest = id.ToString(), now }), session.Transaction);
-        return id.ToString();
+            WHERE id = @id AND status = 'pending' AND held = 1
+            """, new { id = h.Id, digest = id.ToString(), now }, session.Transaction) == 1).ToList();
+        if (carried.Count == 0) return null;
+        var detail = new DigestDetail(carried.Count, carried.GroupBy(r => r.Trigger).ToDictionary(g => g.Key, g => g.Count()));
+        Insert(session, id, projectId, null, channelId, null, "digest", JsonSerializer.Serialize(detail, EventDetail.Json), now);
+        return (string?)id.ToString();
     });
 
     /// <summary>Forgets finished deliveries created before <paramref name="before"/> (KESTREL_RETENTION_DAYS, like events).</summary>
@@ -134,7 +167,7 @@ public sealed class DeliveryStore(Database database, DatabaseWriter? writer)
     /// <summary>Alert e-mails handed to the SMTP server since <paramref name="since"/>, every project together.</summary>
     public int EmailsSince(long since)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         return connection.ExecuteScalar<int>("""
             SELECT count(*) FROM alert_deliveries d JOIN alert_channels c ON c.id = d.channel_id
             WHERE c.kind = 'email' AND d.status = 'delivered' AND d.digest_id IS NULL AND d.delivered_at >= @since

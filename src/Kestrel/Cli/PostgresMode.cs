@@ -9,12 +9,11 @@ namespace Kestrel.Cli;
 public static class PostgresMode
 {
     /// <summary>Commands that work completely on PostgreSQL.</summary>
-    private static readonly string[] ReadyCommands = ["serve", "project", "admin", "backup", "restore", "verify", "mcp", "version", "help", "--help", "-h"];
+    private static readonly string[] ReadyCommands = ["serve", "project", "admin", "backup", "restore", "verify", "mcp", "alerts", "version", "help", "--help", "-h"];
 
     /// <summary>The sentence refusing <paramref name="verb"/> on PostgreSQL, or null when it runs there.</summary>
     public static string? Refusal(string verb) => ReadyCommands.Contains(verb)
         ? null
-        : $"'kestrel {verb}' does not run on PostgreSQL yet (KESTREL_DATABASE_URL is set): so far kestrel serve, mcp, project, admin, "
-          + "backup, restore and verify work there; alerts still need SQLite, "
+        : $"'kestrel {verb}' does not run on PostgreSQL yet (KESTREL_DATABASE_URL is set): "
           + "so unset KESTREL_DATABASE_URL (see docs/scaling.md).";
 }

@@ -4,7 +4,8 @@ using Kestrel.Platform;
 namespace Kestrel.Retention;
 
 /// <summary>What one retention run did.</summary>
-public sealed record RetentionRun(long AgedOut, long OverCap, long HoursDeleted, long PagesFreed, double Seconds);
+/// <param name="DaysDropped">PostgreSQL: day partitions dropped (their events are counted in <paramref name="AgedOut"/>)</param>
+public sealed record RetentionRun(long AgedOut, long OverCap, long HoursDeleted, long PagesFreed, double Seconds, long DaysDropped = 0);
 
 /// <summary>
 /// Deletes events older than <see cref="KestrelOptions.RetentionDays"/> and, per issue, events beyond
@@ -12,9 +13,15 @@ public sealed record RetentionRun(long AgedOut, long OverCap, long HoursDeleted,
 /// then gives the freed pages back to the file system. Issues and their counts stay. Hourly counts are
 /// kept for at least 30 days, the longest trend the API and MCP show. Runs a minute after start, then
 /// every <see cref="KestrelOptions.RetentionIntervalSeconds"/>, in small writer jobs between ingest's.
+/// On PostgreSQL it runs on one node at a time (the lease <see cref="LeaseName"/>), and ages events out by dropping whole
+/// days (<see cref="EventPartitions"/>): an event goes once its whole UTC day is older than the retention, so it stays
+/// between <see cref="KestrelOptions.RetentionDays"/> and one day more.
 /// </summary>
-public sealed class RetentionJob(RetentionStore store, KestrelOptions options, TimeProvider time, ILogger<RetentionJob> logger) : BackgroundService
+public sealed class RetentionJob(RetentionStore store, EventPartitions partitions, Leases leases, Database database, KestrelOptions options,
+    TimeProvider time, ILogger<RetentionJob> logger) : BackgroundService
 {
+    public const string LeaseName = "retention";
+
     private const int MinHourlyDays = 30;
 
     public long Runs;
@@ -23,33 +30,40 @@ public sealed class RetentionJob(RetentionStore store, KestrelOptions options, T
     public long PagesFreed;
     public double LastRunSeconds;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = TimeSpan.FromSeconds(options.RetentionIntervalSeconds);
-        try
-        {
-            await Task.Delay(interval < TimeSpan.FromMinutes(1) ? interval : TimeSpan.FromMinutes(1), time, stoppingToken);
-            while (true)
+        return LeasedLoop.RunAsync(leases, LeaseName, interval < TimeSpan.FromMinutes(1) ? interval : TimeSpan.FromMinutes(1), interval, time,
+            async token =>
             {
-                try { await RunOnceAsync(stoppingToken); }
+                try { await RunOnceAsync(token); }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // A busy or full disk must not stop the server; the next run tries again.
+                    // A busy or full disk (or an unreachable database) must not stop the server; the next run tries again.
                     logger.LogError("Retention failed, retrying in {Seconds} s: {Message}", options.RetentionIntervalSeconds, e.Message);
                 }
-                await Task.Delay(interval, time, stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+            }, logger, stoppingToken);
     }
 
     public async Task<RetentionRun> RunOnceAsync(CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var now = time.GetUtcNow();
-        long aged = 0, capped = 0, hours = 0, pages = 0;
+        long aged = 0, capped = 0, hours = 0, pages = 0, days = 0;
 
         var cutoff = (now - TimeSpan.FromDays(options.RetentionDays)).ToUnixTimeMilliseconds();
+        var postgres = database.Engine == DatabaseEngine.Postgres;
+        if (postgres)
+        {
+            var cutoffDay = EventPartitions.DayOf(cutoff);
+            foreach (var day in partitions.Days().Where(d => d < cutoffDay))
+                if (partitions.Drop(day) is { } dropped)
+                {
+                    aged += dropped;
+                    days++;
+                }
+            cutoff = cutoffDay * EventPartitions.DayMs; // the rows below: old strays of the default partition, by the same whole days
+        }
         for (int n; (n = await store.DeleteOldEventsAsync(cutoff, cancellationToken)) > 0;)
         {
             aged += n;
@@ -69,7 +83,7 @@ public sealed class RetentionJob(RetentionStore store, KestrelOptions options, T
         for (int n; (n = await store.DeleteOldHoursAsync(hourCutoff, cancellationToken)) > 0;) hours += n;
 
         // Each step frees a bounded number of pages; the loop ends when none are left (or none were freed).
-        while (true)
+        while (!postgres)
         {
             var (before, after) = await store.VacuumStepAsync(cancellationToken);
             pages += Math.Max(0, before - after);
@@ -85,14 +99,20 @@ public sealed class RetentionJob(RetentionStore store, KestrelOptions options, T
         if (aged + capped + hours > 0)
             logger.LogInformation("Retention deleted {Aged} events older than {Days} days and {Capped} beyond {Cap} per issue, {Hours} hourly counts; freed {Pages} pages in {Seconds:0.0} s",
                 aged, options.RetentionDays, capped, cap, hours, pages, seconds);
-        return new RetentionRun(aged, capped, hours, pages, seconds);
+        if (days > 0)
+            logger.LogInformation("Retention dropped {Dropped} whole days of events older than {Days} days", days, options.RetentionDays);
+        return new RetentionRun(aged, capped, hours, pages, seconds, days);
     }
 }
 
 public static class RetentionSetup
 {
     public static IServiceCollection AddRetention(this IServiceCollection services) => services
+        .AddLeases()
         .AddSingleton<RetentionStore>()
+        .AddSingleton<EventPartitions>()
         .AddSingleton<RetentionJob>()
-        .AddHostedService(s => s.GetRequiredService<RetentionJob>());
+        .AddHostedService(s => s.GetRequiredService<RetentionJob>())
+        .AddSingleton<PartitionUpkeep>()
+        .AddHostedService(s => s.GetRequiredService<PartitionUpkeep>());
 }

@@ -20,13 +20,27 @@ public sealed class RetentionStore(Database database, DatabaseWriter writer)
         RETURNING project_id, event_id
         """;
 
+    // PostgreSQL drops whole days (EventPartitions); rows deleted one by one are only those that wait in the default
+    // partition for a day of their own, older than the retention (an archive's old events, restored). Its index on
+    // received_at finds them.
+    private const string DeleteOldStraysSql = """
+        DELETE FROM event_partitions.events_default WHERE ctid IN (
+            SELECT ctid FROM event_partitions.events_default WHERE received_at < @cutoff ORDER BY received_at LIMIT @batch)
+        RETURNING project_id, event_id
+        """;
+
     private const string DeleteFeedbackSql = "DELETE FROM user_feedback WHERE project_id = @project AND event_id = @event_id";
+
+    // PostgreSQL keeps the stored event ids apart (event_ids, its uniqueness on a partitioned table): a deleted event's id
+    // goes too, so a resent copy is stored again, as on SQLite.
+    private const string DeleteEventIdSql = "DELETE FROM event_ids WHERE project_id = @project AND event_id = @event_id";
 
     /// <summary>Deletes up to one batch of events received before <paramref name="cutoffMs"/>, with their feedback.</summary>
     public Task<int> DeleteOldEventsAsync(long cutoffMs, CancellationToken cancellationToken) =>
         writer.WriteAsync(session =>
         {
-            var delete = session.Command(DeleteOldEventsSql, "@batch", "@cutoff");
+            var sql = database.Engine == DatabaseEngine.Postgres ? DeleteOldStraysSql : DeleteOldEventsSql;
+            var delete = session.Command(sql, "@batch", "@cutoff");
             delete.Parameters[0].Value = BatchSize;
             delete.Parameters[1].Value = cutoffMs;
             return DeleteWithFeedback(session, delete);
@@ -35,13 +49,14 @@ public sealed class RetentionStore(Database database, DatabaseWriter writer)
     /// <summary>Issues storing more than <paramref name="cap"/> events, read off the writer through the issue index.</summary>
     public List<long> IssuesOverCap(int cap)
     {
-        using var connection = database.Open();
+        using var connection = database.Connect();
         return connection.Query<long>("SELECT issue_id FROM events GROUP BY issue_id HAVING COUNT(*) > @cap", new { cap }).AsList();
     }
 
-    // Keeps the issue's first event and its newest cap - 1; deletes the oldest of the rest first.
+    // Keeps the issue's first event and its newest cap - 1; deletes the oldest of the rest first. The outer issue_id is
+    // for PostgreSQL, whose events key is (project_id, id, received_at): id alone finds a row only through the issue's index.
     private const string TrimIssueSql = """
-        DELETE FROM events WHERE id IN (
+        DELETE FROM events WHERE issue_id = @issue AND id IN (
             SELECT id FROM events
             WHERE issue_id = @issue
               AND id > (SELECT min(id) FROM events WHERE issue_id = @issue)
@@ -62,23 +77,24 @@ public sealed class RetentionStore(Database database, DatabaseWriter writer)
         }, cancellationToken);
 
     /// <summary>Runs a DELETE … RETURNING project_id, event_id, then deletes those events' feedback; returns the events deleted.</summary>
-    private static int DeleteWithFeedback(WriterSession session, System.Data.Common.DbCommand delete)
+    private int DeleteWithFeedback(WriterSession session, System.Data.Common.DbCommand delete)
     {
         var deleted = new List<(long Project, string EventId)>();
         using (var reader = delete.ExecuteReader())
             while (reader.Read()) deleted.Add((reader.GetInt64(0), reader.GetString(1)));
-        DeleteFeedback(session, deleted);
+        DeleteFor(session, DeleteFeedbackSql, deleted);
+        if (database.Engine == DatabaseEngine.Postgres) DeleteFor(session, DeleteEventIdSql, deleted);
         return deleted.Count;
     }
 
-    private static void DeleteFeedback(WriterSession session, List<(long Project, string EventId)> deleted)
+    private static void DeleteFor(WriterSession session, string sql, List<(long Project, string EventId)> deleted)
     {
-        var feedback = session.Command(DeleteFeedbackSql, "@project", "@event_id");
+        var command = session.Command(sql, "@project", "@event_id");
         foreach (var (project, eventId) in deleted)
         {
-            feedback.Parameters[0].Value = project;
-            feedback.Parameters[1].Value = eventId;
-            feedback.ExecuteNonQuery();
+            command.Parameters[0].Value = project;
+            command.Parameters[1].Value = eventId;
+            command.ExecuteNonQuery();
         }
     }
 
@@ -96,7 +112,10 @@ public sealed class RetentionStore(Database database, DatabaseWriter writer)
             return delete.ExecuteNonQuery();
         }, cancellationToken);
 
-    /// <summary>Gives up to 8 MiB of free pages back to the file system; returns the free pages in the file before and after.</summary>
+    /// <summary>
+    /// SQLite only: gives up to 8 MiB of free pages back to the file system; returns the free pages in the file before and
+    /// after. (PostgreSQL's autovacuum reuses the space of deleted rows, and a dropped day's files go at once.)
+    /// </summary>
     public Task<(long Before, long After)> VacuumStepAsync(CancellationToken cancellationToken) =>
         writer.WriteAsync(session =>
         {
