@@ -20,6 +20,10 @@ command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 # (initdb + pg_ctl on a free loopback port, tests/Kestrel.Tests/Support/PostgresCluster.cs). Debian's own cluster is not used.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 
+# Several nodes behind a load balancer (tests/Kestrel.Tests/Scale): Debian's nginx, run by the tests from a generated
+# config on loopback ports (tests/Kestrel.Tests/Support/Nginx.cs). Debian's own nginx service is not started.
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+
 source scripts/install-debian-packages.sh
 install_debian_packages install-test-deps ${missing[@]+"${missing[@]}"}
 

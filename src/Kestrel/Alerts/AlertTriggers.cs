@@ -54,14 +54,11 @@ public sealed class AlertTriggers
     private readonly long projectId;
     private readonly long now;
     private readonly AlertRule[] rules;
-    /// <summary>Only regression and spike rules need the issue's status and count; new-issue rules need neither read.</summary>
-    private readonly bool needsCounts;
     private readonly Dictionary<long, IssueOutcome> issues = [];
 
     private sealed class IssueOutcome
     {
         public readonly List<PreparedEvent> Events = [];
-        public string? StatusBefore;
         public bool Regressed;
         public long EventCount;
     }
@@ -72,7 +69,6 @@ public sealed class AlertTriggers
         this.projectId = projectId;
         this.now = now;
         this.rules = rules;
-        needsCounts = rules.Any(r => r.Trigger != "new_issue");
     }
 
     /// <returns>null when the project has no enabled rule: then nothing more is done for alerts</returns>
@@ -89,26 +85,15 @@ public sealed class AlertTriggers
         outcome.Events.Add(e);
     }
 
-    public void BeforeCount(long issueId)
+    /// <summary>
+    /// What counting the issue's events did: whether the regression rule reopened it (<see cref="Issues.Regressions.Check"/>
+    /// answered for this transaction, so on PostgreSQL only one node sees the regression) and its count after.
+    /// </summary>
+    public void Counted(long issueId, bool regressed, long eventCount)
     {
-        if (needsCounts) issues[issueId].StatusBefore = Read(issueId).Status;
-    }
-
-    public void AfterCount(long issueId)
-    {
-        if (!needsCounts) return;
         var outcome = issues[issueId];
-        var (status, count) = Read(issueId);
-        outcome.Regressed = outcome.StatusBefore == "resolved" && status == "open";
-        outcome.EventCount = count;
-    }
-
-    private (string? Status, long EventCount) Read(long issueId)
-    {
-        var command = session.Command("SELECT status, event_count FROM issues WHERE id = @issue", "@issue");
-        command.Parameters[0].Value = issueId;
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? (reader.GetString(0), reader.GetInt64(1)) : (null, 0);
+        outcome.Regressed = regressed;
+        outcome.EventCount = eventCount;
     }
 
     /// <param name="created">issues the request made (some may have been taken back as unused)</param>

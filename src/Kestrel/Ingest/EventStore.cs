@@ -23,11 +23,18 @@ public sealed class EventStore(DatabaseWriter writer)
     private const string FindIssueSql = "SELECT id FROM issues WHERE project_id = @project AND fingerprint = @fingerprint";
 
     // Counts start at zero: PendingIssueCounts adds the transaction's events, the first one included.
-    private const string CreateIssueSql = """
+    private const string CreateIssueColumns = """
         INSERT INTO issues (project_id, fingerprint, grouping_version, title, type, culprit, level, status, event_count, first_seen, last_seen)
         VALUES (@project, @fingerprint, @version, @title, @type, @culprit, @level, 'open', 0, @now, @now)
-        RETURNING id
         """;
+
+    // SQLite: this writer is the database's only one, so the issue it did not find is not there.
+    // PostgreSQL: another node's writer may be making the same issue right now. The insert waits for that transaction
+    // and then does nothing (no row back: the other node made it, and it alone reports it new), where a unique violation
+    // would abort this whole transaction.
+    private static readonly Dialect<string> CreateIssueSql = new(
+        CreateIssueColumns + "\nRETURNING id",
+        CreateIssueColumns + "\nON CONFLICT (project_id, fingerprint) DO NOTHING\nRETURNING id");
 
     // The activity log's first entry, with the event that made the issue.
     private const string CreatedActivitySql =
@@ -41,47 +48,67 @@ public sealed class EventStore(DatabaseWriter writer)
         """;
 
     /// <summary>
-    /// Stores the events and finds or makes their issues now; what that does to the issues (counts, trend,
-    /// tags, regressions, alerts) is left to <see cref="PendingIssueCounts"/>, made once per transaction.
+    /// Stores the events of known issues now; events of fingerprints no issue has yet wait for
+    /// <see cref="PendingIssueCounts"/>, which makes those issues at the commit, all in key order (so two nodes making
+    /// the same new issues lock them in the same order and cannot deadlock), then stores their events. What storing
+    /// does to the issues (counts, trend, tags, regressions, alerts) is made there too, once per transaction.
     /// </summary>
     private static string[] Store(WriterSession session, long projectId, IReadOnlyList<PreparedEvent> events, long receivedAtMs)
     {
         var issueIds = session.Memo<IssueIdCache>();
         var counts = session.Pending<PendingIssueCounts>();
-        var insert = session.Command(InsertEventSql, "@project", "@issue", "@event_id", "@received", "@occurred", "@level", "@payload");
         var ids = new string[events.Count];
         for (var i = 0; i < events.Count; i++)
         {
             var e = events[i];
             ids[i] = e.EventId;
-            if (!issueIds.TryGet(projectId, e.Group.Fingerprint, out var issueId))
+            var fingerprint = e.Group.Fingerprint;
+            if (!issueIds.TryGet(projectId, fingerprint, out var issueId))
             {
-                issueId = FindOrCreateIssue(session, projectId, e, receivedAtMs, counts);
-                issueIds.Add(projectId, e.Group.Fingerprint, issueId);
+                if (counts.IsNew(projectId, fingerprint) || Find(session, projectId, fingerprint) is not { } found)
+                {
+                    counts.New(projectId, e, receivedAtMs);
+                    continue;
+                }
+                issueIds.Add(projectId, fingerprint, issueId = found);
             }
-
-            insert.Parameters[0].Value = projectId;
-            insert.Parameters[1].Value = issueId;
-            insert.Parameters[2].Value = e.EventId;
-            insert.Parameters[3].Value = receivedAtMs;
-            insert.Parameters[4].Value = e.OccurredAtMs;
-            insert.Parameters[5].Value = e.Level;
-            insert.Parameters[6].Value = e.StoredPayload;
-            if (insert.ExecuteNonQuery() == 0) continue; // already stored
-            counts.Stored(projectId, issueId, e, receivedAtMs);
+            Insert(session, projectId, issueId, e, receivedAtMs, counts);
         }
         return ids;
     }
 
-    private static long FindOrCreateIssue(WriterSession session, long projectId, PreparedEvent e, long now, PendingIssueCounts counts)
+    /// <summary>Stores <paramref name="e"/> in its issue and counts it, unless it is a resend (already stored).</summary>
+    internal static void Insert(WriterSession session, long projectId, long issueId, PreparedEvent e, long receivedAtMs, PendingIssueCounts counts)
     {
-        var group = e.Group;
+        var insert = session.Command(InsertEventSql, "@project", "@issue", "@event_id", "@received", "@occurred", "@level", "@payload");
+        insert.Parameters[0].Value = projectId;
+        insert.Parameters[1].Value = issueId;
+        insert.Parameters[2].Value = e.EventId;
+        insert.Parameters[3].Value = receivedAtMs;
+        insert.Parameters[4].Value = e.OccurredAtMs;
+        insert.Parameters[5].Value = e.Level;
+        insert.Parameters[6].Value = e.StoredPayload;
+        if (insert.ExecuteNonQuery() == 0) return; // already stored
+        counts.Stored(projectId, issueId, e, receivedAtMs);
+    }
+
+    private static long? Find(WriterSession session, long projectId, string fingerprint)
+    {
         var find = session.Command(FindIssueSql, "@project", "@fingerprint");
         find.Parameters[0].Value = projectId;
-        find.Parameters[1].Value = group.Fingerprint;
-        if (find.ExecuteScalar() is long existing) return existing;
+        find.Parameters[1].Value = fingerprint;
+        return find.ExecuteScalar() as long?;
+    }
 
-        var create = session.Command(CreateIssueSql, "@project", "@fingerprint", "@version", "@title", "@type", "@culprit", "@level", "@now");
+    /// <summary>
+    /// Makes the issue of <paramref name="e"/>'s fingerprint with its first activity entry; or, on PostgreSQL, finds it
+    /// when another node made it meanwhile.
+    /// </summary>
+    /// <returns>the issue, and whether this transaction made it (then this node alone reports it new)</returns>
+    internal static (long Id, bool Made) Create(WriterSession session, long projectId, PreparedEvent e, long now)
+    {
+        var group = e.Group;
+        var create = session.Command(CreateIssueSql.For(session), "@project", "@fingerprint", "@version", "@title", "@type", "@culprit", "@level", "@now");
         create.Parameters[0].Value = projectId;
         create.Parameters[1].Value = group.Fingerprint;
         create.Parameters[2].Value = group.GroupingVersion;
@@ -90,14 +117,14 @@ public sealed class EventStore(DatabaseWriter writer)
         create.Parameters[5].Value = group.Culprit;
         create.Parameters[6].Value = e.Level;
         create.Parameters[7].Value = now;
-        var id = (long)create.ExecuteScalar()!;
+        if (create.ExecuteScalar() is not long id)
+            return (Find(session, projectId, group.Fingerprint) ?? throw new InvalidOperationException($"Issue {group.Fingerprint} was neither made nor found."), false);
         var activity = session.Command(CreatedActivitySql, "@project", "@issue", "@now", "@event_id");
         activity.Parameters[0].Value = projectId;
         activity.Parameters[1].Value = id;
         activity.Parameters[2].Value = now;
         activity.Parameters[3].Value = e.EventId;
         activity.ExecuteNonQuery();
-        counts.Created(projectId, id, group.Fingerprint);
-        return id;
+        return (id, true);
     }
 }

@@ -14,12 +14,16 @@ public sealed class ActivityStore(Database database, DatabaseWriter? writer)
 {
     internal const string InsertSql = """
         INSERT INTO issue_activity (project_id, issue_id, at, kind, actor, event_id, release, in_next_release, after_release, commit_sha, text)
-        VALUES (@ProjectId, @IssueId, @At, @Kind, @Actor, @EventId, @Release, @InNextRelease, @AfterRelease, @CommitSha, @Text)
+        VALUES (@ProjectId, @IssueId, @At, @Kind, @Actor, @EventId, @Release, @InNextReleaseFlag, @AfterRelease, @CommitSha, @Text)
         """;
 
     /// <summary>One entry to record; see the columns of issue_activity for which fields each kind uses.</summary>
     internal sealed record Entry(long ProjectId, long IssueId, long At, string Kind, string? Actor = null, string? EventId = null,
-        string? Release = null, bool InNextRelease = false, string? AfterRelease = null, string? CommitSha = null, string? Text = null);
+        string? Release = null, bool InNextRelease = false, string? AfterRelease = null, string? CommitSha = null, string? Text = null)
+    {
+        /// <summary>The column is a 0/1 bigint on both engines: PostgreSQL does not store a boolean parameter there.</summary>
+        public long InNextReleaseFlag => InNextRelease ? 1 : 0;
+    }
 
     internal static void Record(DbConnection connection, DbTransaction transaction, Entry entry) =>
         connection.Execute(InsertSql, entry, transaction);

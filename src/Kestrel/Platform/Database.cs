@@ -22,6 +22,7 @@ public sealed class Database
 {
     private readonly string connectionString;
     private readonly NpgsqlDataSource? postgres;
+    private readonly NpgsqlDataSource? postgresWriter;
 
     /// <param name="busyTimeoutSeconds">how long a statement waits for another writer's lock before SQLITE_BUSY</param>
     public Database(KestrelOptions options, int busyTimeoutSeconds = 10)
@@ -35,7 +36,19 @@ public sealed class Database
         connectionString = PostgresUrl.ToConnectionString(options.DatabaseUrl);
         Path = "";
         postgres = NpgsqlDataSource.Create(connectionString);
+        // The writer's own: not pooled, so a connection opened after the server came back is a new one, never a pooled
+        // one from before; named, so an operator (or a test) finds it in pg_stat_activity; quick to give up on an
+        // unreachable server, since requests wait for it.
+        postgresWriter = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            ApplicationName = WriterApplicationName,
+            Pooling = false,
+            Timeout = 5,
+        }.ConnectionString);
     }
+
+    /// <summary>The application_name of the writer's PostgreSQL connection (pg_stat_activity shows it).</summary>
+    public const string WriterApplicationName = "kestrel-writer";
 
     /// <param name="mode">ReadWrite for a command that must find an existing database rather than make an empty one</param>
     public Database(string path, SqliteOpenMode mode, int busyTimeoutSeconds = 10) =>
@@ -67,6 +80,33 @@ public sealed class Database
 
     /// <summary>An open connection of either engine, for code whose SQL runs on both (or picks its dialect by <see cref="Engine"/>).</summary>
     public DbConnection Connect() => postgres is null ? Open() : postgres.OpenConnection();
+
+    /// <summary>
+    /// After the writer saw PostgreSQL fail as a whole (dropped, restarted): the idle pooled connections are likely dead
+    /// too, so they are closed rather than handed to the next readers, each of which would fail once on one.
+    /// </summary>
+    public void ForgetPooledConnections() => postgres?.Clear();
+
+    /// <summary>
+    /// The connection of the server's <see cref="DatabaseWriter"/>, set up for it. PostgreSQL: commits wait for the
+    /// server's flush of the WAL (<c>synchronous_commit = on</c>, whatever the database's default), so an acknowledged
+    /// event survives the database server's crash. SQLite: see <see cref="DatabaseWriter.AutoCheckpointPages"/>.
+    /// </summary>
+    public DbConnection ConnectWriter()
+    {
+        DbConnection connection = postgresWriter is null ? Open() : postgresWriter.OpenConnection();
+        using var setup = connection.CreateCommand();
+        // SQLite: after a checkpoint that reaches the end, the log restarts and is cut back to 32 MiB. Statement
+        // journals in memory: SQLite keeps one for every upsert that could fail halfway (each tag count is one) and
+        // spills it to a temporary file past 64 KiB, and those writes cost the writer a quarter of its time under array
+        // load (docs/performance.md, "Ingest cost").
+        setup.CommandText = postgresWriter is null
+            ? $"PRAGMA wal_autocheckpoint = {DatabaseWriter.AutoCheckpointPages}; PRAGMA journal_size_limit = 33554432; PRAGMA temp_store = MEMORY;"
+            : "SET synchronous_commit = on";
+        try { setup.ExecuteNonQuery(); }
+        catch { connection.Dispose(); throw; }
+        return connection;
+    }
 
     /// <summary>
     /// Whether the database answers, and on PostgreSQL (which other nodes may upgrade or a restore may replace) holds exactly

@@ -1,10 +1,9 @@
 using System.Threading.Channels;
-using Microsoft.Data.Sqlite;
 
 namespace Kestrel.Platform;
 
 /// <summary>
-/// The single writer of kestrel.db inside the server. Callers queue jobs; one thread takes every job
+/// The single writer of the database inside the server (kestrel.db, or this node's one writing connection to PostgreSQL). Callers queue jobs; one thread takes every job
 /// that is waiting (up to <see cref="KestrelOptions.WriterMaxBatch"/>), runs them in one transaction,
 /// commits once, and only then completes the callers' tasks. This is group commit: under load one
 /// fsync covers many requests, with no timer: an idle server commits a lone job at once.
@@ -12,7 +11,7 @@ namespace Kestrel.Platform;
 public sealed class DatabaseWriter : BackgroundService
 {
     /// <summary>
-    /// The writer's own checkpoint threshold in WAL pages. <see cref="WalCheckpointer"/> copies the
+    /// SQLite: the writer's own checkpoint threshold in WAL pages (<see cref="Database.ConnectWriter"/>). <see cref="WalCheckpointer"/> copies the
     /// log into the database off this thread; this bound only ends the log's growth under constant
     /// load, when the background checkpoints never catch up with the newest frames.
     /// </summary>
@@ -44,6 +43,8 @@ public sealed class DatabaseWriter : BackgroundService
     public long CommittedBatches;
     public long CommittedJobs;
     public long RetriedBatches;
+    /// <summary>Transactions run again after a deadlock or serialization failure with another node's (PostgreSQL).</summary>
+    public long ConflictRetries;
     /// <summary>Stopwatch ticks spent inside write transactions (SQL, fsync, commit): how busy the writer is, CPU or not.</summary>
     public long BusyTicks;
     /// <summary>Jobs still queued when the server stopped, failed rather than left hanging (the stop log line says how many).</summary>
@@ -109,22 +110,13 @@ public sealed class DatabaseWriter : BackgroundService
 
     private void Run(CancellationToken stoppingToken)
     {
-        using var connection = database.Connect();
-        if (connection is SqliteConnection)
-        {
-            using var pragma = connection.CreateCommand();
-            // After a checkpoint that reaches the end, the log restarts and is cut back to 32 MiB.
-            // Statement journals in memory: SQLite keeps one for every upsert that could fail halfway (each
-            // tag count is one) and spills it to a temporary file past 64 KiB, and those writes cost the
-            // writer a quarter of its time under array load (docs/performance.md, "Ingest cost").
-            pragma.CommandText = $"PRAGMA wal_autocheckpoint = {AutoCheckpointPages}; PRAGMA journal_size_limit = 33554432; PRAGMA temp_store = MEMORY;";
-            pragma.ExecuteNonQuery();
-        }
-        using var session = new WriterSession(connection);
         var batch = new List<IWriteJob>(maxBatch);
         var reader = queue.Reader;
         try
         {
+            // Connected at start, so the first request does not wait for it. A database that is down only makes writes fail
+            // until it is back; any other failure to open (a bug, an unusable path) ends the server, as it always did.
+            OpenSession();
             while (true)
             {
                 while (batch.Count < maxBatch && reader.TryRead(out var job)) batch.Add(job);
@@ -134,7 +126,8 @@ public sealed class DatabaseWriter : BackgroundService
                     continue;
                 }
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                if (!TryCommitTogether(session, batch)) CommitOneByOne(session, batch);
+                if (OpenSession() is not { } open) foreach (var job in batch) job.Fail(connectFailure!);
+                else if (!TryCommitTogether(open, batch)) CommitOneByOne(open, batch);
                 Interlocked.Add(ref BusyTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
                 foreach (var job in batch) Release(job);
                 batch.Clear();
@@ -143,6 +136,7 @@ public sealed class DatabaseWriter : BackgroundService
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
         finally
         {
+            session?.Dispose();
             // On shutdown, jobs still queued get a clear failure instead of hanging their requests,
             // and later ones are refused at the door (ChannelClosedException).
             queue.Writer.TryComplete();
@@ -151,6 +145,81 @@ public sealed class DatabaseWriter : BackgroundService
                 Release(job);
                 job.Fail(new ServerStoppingException());
                 RefusedAtStop++;
+            }
+        }
+    }
+
+    // Only the writer's thread touches these.
+    private WriterSession? session;
+    private Exception? connectFailure;
+    private long nextConnectAt;
+
+    /// <summary>
+    /// The writer's session, connecting first when it has none: at start, and on PostgreSQL after the database failed
+    /// (<see cref="DropSession"/>). Null while the database cannot be reached: the batch then fails with
+    /// <see cref="connectFailure"/> (503 and Retry-After to ingest) and the writer tries again for a later batch, at most
+    /// once per <see cref="ReconnectPause"/>, so a server that is down is not hammered by every request.
+    /// </summary>
+    private WriterSession? OpenSession()
+    {
+        if (session is not null) return session;
+        if (connectFailure is not null && System.Diagnostics.Stopwatch.GetTimestamp() < nextConnectAt) return null;
+        try
+        {
+            session = new WriterSession(database.ConnectWriter());
+            if (connectFailure is not null) logger.LogWarning("The writer is connected to the database again.");
+            connectFailure = null;
+            return session;
+        }
+        catch (Exception e) when (DatabaseFailures.IsDatabaseWide(e))
+        {
+            if (connectFailure is null) logger.LogError("The writer cannot connect to the database; writes fail until it can: {Message}", e.Message);
+            connectFailure = e;
+            nextConnectAt = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(ReconnectPause.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+            return null;
+        }
+    }
+
+    /// <summary>How long the writer waits, after failing to connect, before it tries again (batches meanwhile fail at once).</summary>
+    private static readonly TimeSpan ReconnectPause = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// After a failure of the whole database. PostgreSQL: the connection may be gone or lead to a server that is
+    /// going away (dropped, restarted, failed over), so the next batch opens a new one. SQLite's connection to its file
+    /// outlives busy and full, and is kept.
+    /// </summary>
+    private void DropSession()
+    {
+        if (session is null || (session.Engine == DatabaseEngine.Sqlite && session.Connection.State == System.Data.ConnectionState.Open)) return;
+        session.Dispose();
+        session = null;
+        database.ForgetPooledConnections();
+    }
+
+    /// <summary>How many times a transaction that met another node's in the wrong order is run before it counts as failed.</summary>
+    private const int ConflictAttempts = 4;
+
+    /// <summary>
+    /// Runs <paramref name="jobs"/> in one transaction and commits it; null when it committed, else the failure (rolled
+    /// back). A deadlock or serialization failure (PostgreSQL, between nodes) is not the jobs' fault: they run again.
+    /// </summary>
+    private Exception? RunTransaction(WriterSession session, IReadOnlyList<IWriteJob> jobs)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                session.Begin();
+                foreach (var job in jobs) Execute(session, job);
+                session.Commit();
+                return null;
+            }
+            catch (Exception e)
+            {
+                session.Rollback();
+                if (!DatabaseFailures.IsConflict(e) || attempt == ConflictAttempts) return e;
+                Interlocked.Increment(ref ConflictRetries);
+                logger.LogInformation("A write transaction of {Count} jobs ran into another's locks ({Message}); running it again", jobs.Count, e.Message);
             }
         }
     }
@@ -164,32 +233,26 @@ public sealed class DatabaseWriter : BackgroundService
     /// </summary>
     private bool TryCommitTogether(WriterSession session, List<IWriteJob> batch)
     {
-        try
+        var failure = RunTransaction(session, batch);
+        if (failure is null)
         {
-            session.Begin();
-            foreach (var job in batch) Execute(session, job);
-            session.Commit();
-        }
-        catch (Exception e) when (IsDatabaseWide(e))
-        {
-            // Busy, full or broken: every job would fail the same way, and retrying one by one would
-            // make each wait out the busy timeout again. The whole batch fails now; callers may retry.
-            logger.LogError("A batch of {Count} writes failed: {Message}", batch.Count, e.Message);
-            session.Rollback();
-            foreach (var job in batch) job.Fail(e);
+            Interlocked.Increment(ref CommittedBatches);
+            Interlocked.Add(ref CommittedJobs, batch.Count);
+            foreach (var job in batch) job.Complete();
             return true;
         }
-        catch (Exception e)
+        if (DatabaseFailures.IsDatabaseWide(failure))
         {
-            logger.LogDebug(e, "A batch of {Count} writes failed; running them one by one", batch.Count);
-            session.Rollback();
-            Interlocked.Increment(ref RetriedBatches);
-            return false;
+            // Busy, full, broken or gone: every job would fail the same way, and retrying one by one would
+            // make each wait out the busy timeout again. The whole batch fails now; callers may retry.
+            logger.LogError("A batch of {Count} writes failed: {Message}", batch.Count, failure.Message);
+            foreach (var job in batch) job.Fail(failure);
+            DropSession();
+            return true;
         }
-        Interlocked.Increment(ref CommittedBatches);
-        Interlocked.Add(ref CommittedJobs, batch.Count);
-        foreach (var job in batch) job.Complete();
-        return true;
+        logger.LogDebug(failure, "A batch of {Count} writes failed; running them one by one", batch.Count);
+        Interlocked.Increment(ref RetriedBatches);
+        return false;
     }
 
     private static void Execute(WriterSession session, IWriteJob job)
@@ -198,30 +261,25 @@ public sealed class DatabaseWriter : BackgroundService
         job.Execute(session);
     }
 
-    /// <summary>Failures of the database rather than of one job: busy, locked, I/O error, corrupt, full.</summary>
-    private static bool IsDatabaseWide(Exception e) => e is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 11 or 13 or 26 };
-
-    /// <summary>Each job in its own transaction, so one bad job fails alone.</summary>
+    /// <summary>Each job in its own transaction, so one bad job fails alone; a failure of the database fails the rest too.</summary>
     private void CommitOneByOne(WriterSession session, List<IWriteJob> batch)
     {
-        foreach (var job in batch)
+        for (var i = 0; i < batch.Count; i++)
         {
-            try
+            var failure = RunTransaction(session, [batch[i]]);
+            if (failure is null)
             {
-                session.Begin();
-                Execute(session, job);
-                session.Commit();
-            }
-            catch (Exception e)
-            {
-                if (IsDatabaseWide(e)) logger.LogError("A write failed: {Message}", e.Message);
-                session.Rollback();
-                job.Fail(e);
+                Interlocked.Increment(ref CommittedBatches);
+                Interlocked.Increment(ref CommittedJobs);
+                batch[i].Complete();
                 continue;
             }
-            Interlocked.Increment(ref CommittedBatches);
-            Interlocked.Increment(ref CommittedJobs);
-            job.Complete();
+            batch[i].Fail(failure);
+            if (!DatabaseFailures.IsDatabaseWide(failure)) continue;
+            logger.LogError("A write failed: {Message}", failure.Message);
+            for (var rest = i + 1; rest < batch.Count; rest++) batch[rest].Fail(failure);
+            DropSession();
+            return;
         }
     }
 

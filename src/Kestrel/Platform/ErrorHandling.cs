@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.Data.Sqlite;
 
 namespace Kestrel.Platform;
 
@@ -58,8 +57,7 @@ public static class ErrorHandling
 
     internal static (int Status, string Message) Classify(Exception? error) => error switch
     {
-        SqliteException { SqliteErrorCode: 5 or 6 } => (503, "The database is busy; retry shortly."),        // SQLITE_BUSY, SQLITE_LOCKED
-        SqliteException { SqliteErrorCode: 13 } => (503, "The server's disk is full; retry later."),           // SQLITE_FULL
+        _ when DatabaseFailures.RetryLater(error) is { } retry => (503, retry), // busy, full, or (PostgreSQL) not reachable
         ChannelClosedException or ServerStoppingException => (503, "The server is shutting down; retry shortly."),
         BadHttpRequestException bad => (bad.StatusCode, "The request could not be read."),
         _ => (500, "Something went wrong on the server; it has been logged."),

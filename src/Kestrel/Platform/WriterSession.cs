@@ -29,7 +29,9 @@ public interface IPendingWrites
 /// The writer's connection inside its current transaction. Stores ask it for commands by SQL text;
 /// each is prepared once and reused for the life of the server, which matters on the ingest path.
 /// Only the writer thread ever touches a session, so nothing here needs locking. The connection is
-/// either engine's; stores write their SQL with @name parameters, which both SQLite and Npgsql bind.
+/// either engine's; stores write their SQL with @name parameters, which both SQLite and Npgsql bind, and pick a
+/// statement by <see cref="Engine"/> where the dialects differ. The session owns its connection: after a failure of the
+/// database the writer throws the session away and opens a new one.
 /// </summary>
 public sealed class WriterSession(DbConnection connection) : IDisposable
 {
@@ -40,6 +42,9 @@ public sealed class WriterSession(DbConnection connection) : IDisposable
     private DbTransaction? transaction;
 
     public DbConnection Connection => connection;
+
+    /// <summary>Which dialect the connection speaks.</summary>
+    public DatabaseEngine Engine { get; } = connection is Microsoft.Data.Sqlite.SqliteConnection ? DatabaseEngine.Sqlite : DatabaseEngine.Postgres;
     public DbTransaction Transaction => transaction ?? throw new InvalidOperationException("No write transaction is open.");
 
     /// <summary>A prepared command for <paramref name="sql"/> with parameters named <paramref name="parameters"/>, in that order.</summary>
@@ -106,8 +111,9 @@ public sealed class WriterSession(DbConnection connection) : IDisposable
 
     internal void Rollback()
     {
-        try { transaction?.Rollback(); } catch (DbException) { /* already rolled back by the database */ }
-        transaction?.Dispose();
+        // Already rolled back by the database, or the connection is gone (then so is the transaction).
+        try { transaction?.Rollback(); } catch (Exception e) when (e is DbException or InvalidOperationException) { }
+        try { transaction?.Dispose(); } catch (Exception e) when (e is DbException or InvalidOperationException) { }
         transaction = null;
         ClearPending();
         foreach (var memo in memos.Values) memo.Forget();
@@ -116,6 +122,7 @@ public sealed class WriterSession(DbConnection connection) : IDisposable
     public void Dispose()
     {
         foreach (var command in commands.Values) command.Dispose();
-        transaction?.Dispose();
+        try { transaction?.Dispose(); } catch (Exception e) when (e is DbException or InvalidOperationException) { }
+        connection.Dispose();
     }
 }

@@ -44,10 +44,17 @@ public sealed class IssueTagCounts
         ON CONFLICT (issue_id, key, value) DO UPDATE SET count = count + excluded.count, last_seen = max(last_seen, excluded.last_seen)
         """;
 
+    // PostgreSQL: a bare column is ambiguous beside excluded, and max() is only the aggregate there.
+    private const string UpsertPostgres = """
+        ON CONFLICT (issue_id, key, value) DO UPDATE SET count = issue_tags.count + excluded.count, last_seen = greatest(issue_tags.last_seen, excluded.last_seen)
+        """;
+
     private const string Columns = "INSERT INTO issue_tags (issue_id, key, value, project_id, count, first_seen, last_seen) VALUES ";
 
+    private const string UserRow = "(@issue, @key, @value, @project, @count, @first, @last)\n";
+
     // The user tag's rows one at a time: the count after the upsert tells whether the user is new to the issue.
-    private const string CountUserSql = Columns + "(@issue, @key, @value, @project, @count, @first, @last)\n" + Upsert + "RETURNING count";
+    private static readonly Dialect<string> CountUserSql = new(Columns + UserRow + Upsert + "RETURNING count", Columns + UserRow + UpsertPostgres + "RETURNING issue_tags.count");
 
     /// <summary>Rows per statement for the other tags: one statement instead of many saves most of the per-statement cost.</summary>
     private const int RowsPerStatement = 16;
@@ -55,8 +62,10 @@ public sealed class IssueTagCounts
     private static readonly string[] ParameterNames = [.. Enumerable.Range(0, RowsPerStatement * 7).Select(i => "@p" + i)];
 
     /// <summary>The upsert of <paramref name="rows"/> rows (1 to <see cref="RowsPerStatement"/>), made once per size.</summary>
-    private static readonly string[] CountValuesSql = [.. Enumerable.Range(0, RowsPerStatement + 1).Select(rows => rows == 0 ? "" :
-        Columns + string.Join(", ", Enumerable.Range(0, rows).Select(r => "(" + string.Join(", ", ParameterNames.Skip(r * 7).Take(7)) + ")")) + "\n" + Upsert)];
+    private static readonly Dialect<string[]> CountValuesSql = new(Statements(Upsert), Statements(UpsertPostgres));
+
+    private static string[] Statements(string upsert) => [.. Enumerable.Range(0, RowsPerStatement + 1).Select(rows => rows == 0 ? "" :
+        Columns + string.Join(", ", Enumerable.Range(0, rows).Select(r => "(" + string.Join(", ", ParameterNames.Skip(r * 7).Take(7)) + ")")) + "\n" + upsert)];
 
     private const string IssueSql = """
         UPDATE issues SET
@@ -70,11 +79,12 @@ public sealed class IssueTagCounts
     {
         if (sums.Count == 0) return;
         Dictionary<long, int>? newUsers = null;
-        // In primary-key order: neighbouring rows share B-tree pages, so each page is found once.
+        // In primary-key order: neighbouring rows share B-tree pages, so each page is found once; and on PostgreSQL two
+        // nodes counting the same rows lock them in the same order, so they wait for each other instead of deadlocking.
         var ordered = sums.ToArray();
         Array.Sort(ordered, static (a, b) => a.Key.Issue != b.Key.Issue ? a.Key.Issue.CompareTo(b.Key.Issue)
             : string.CompareOrdinal(a.Key.Key, b.Key.Key) is var byKey and not 0 ? byKey : string.CompareOrdinal(a.Key.Value, b.Key.Value));
-        var user = session.Command(CountUserSql, "@issue", "@key", "@value", "@project", "@count", "@first", "@last");
+        var user = session.Command(CountUserSql.For(session), "@issue", "@key", "@value", "@project", "@count", "@first", "@last");
         var pending = new KeyValuePair<(long Issue, string Key, string Value), Sum>[RowsPerStatement];
         var held = 0;
         foreach (var row in ordered)
@@ -92,7 +102,7 @@ public sealed class IssueTagCounts
         if (held > 0) CountValues(session, pending, held);
 
         var update = session.Command(IssueSql, "@issue", "@newUsers", "@first", "@last");
-        foreach (var issueId in releases.Keys.Union(newUsers?.Keys ?? Enumerable.Empty<long>()))
+        foreach (var issueId in releases.Keys.Union(newUsers?.Keys ?? Enumerable.Empty<long>()).Order()) // in key order, as above
         {
             var (first, last) = releases.GetValueOrDefault(issueId);
             update.Parameters[0].Value = issueId;
@@ -105,7 +115,7 @@ public sealed class IssueTagCounts
 
     private static void CountValues(WriterSession session, KeyValuePair<(long Issue, string Key, string Value), Sum>[] rows, int count)
     {
-        var upsert = session.Command(CountValuesSql[count], ParameterNames[..(count * 7)]);
+        var upsert = session.Command(CountValuesSql.For(session)[count], ParameterNames[..(count * 7)]);
         for (var i = 0; i < count; i++) Bind(upsert, i * 7, rows[i]);
         upsert.ExecuteNonQuery();
     }

@@ -9,45 +9,51 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Kestrel.Tests.Platform;
 
 /// <summary>
-/// The writer against a real kestrel.db. Jobs are queued before the writer starts, so they are
+/// The writer against a real database of each engine (<see cref="DatabaseWriterOnSqliteTests"/>,
+/// <see cref="DatabaseWriterOnPostgresTests"/>). Jobs are queued before the writer starts, so they are
 /// certain to share one batch: that is how the failure path (roll back, then one job per
 /// transaction) is reached without timing.
 /// </summary>
-public sealed class DatabaseWriterTests : IDisposable
+public abstract class DatabaseWriterTests(string engine) : IAsyncLifetime
 {
-    private readonly TempDirectory directory = new();
-    private readonly Database database;
-    private readonly DatabaseWriter writer;
-    private readonly EventStore store;
-    private readonly long projectId;
+    protected readonly TempDirectory directory = new();
+    protected KestrelOptions options = null!;
+    protected Database database = null!;
+    protected DatabaseWriter writer = null!;
+    protected EventStore store = null!;
+    protected long projectId;
 
-    public DatabaseWriterTests()
+    public async Task InitializeAsync()
     {
-        var options = new KestrelOptions { DataDirectory = directory.Path };
+        options = new KestrelOptions
+        {
+            DataDirectory = directory.Path,
+            DatabaseUrl = engine == Engines.Postgres ? await PostgresCluster.CreateDatabaseAsync() : null,
+        };
         database = Database.OpenAndMigrate(options);
         writer = new DatabaseWriter(database, options, NullLogger<DatabaseWriter>.Instance);
         store = new EventStore(writer);
         projectId = new ProjectStore(database).Create("writer", 0).Project.Id;
     }
 
-    public void Dispose()
+    public async Task DisposeAsync()
     {
-        writer.StopAsync(CancellationToken.None).GetAwaiter().GetResult();
+        await writer.StopAsync(CancellationToken.None);
         writer.Dispose();
         directory.Dispose();
     }
 
-    private static NormalisedEvent Normalise(string type, string eventId)
+    protected static NormalisedEvent Normalise(string type, string eventId)
     {
         using var document = JsonDocument.Parse($"{{\"event_id\":\"{eventId}\",{Events.Exception(type, "boom")[1..]}");
         return EventNormaliser.Normalise(document.RootElement, DateTimeOffset.UnixEpoch.AddDays(20_000));
     }
 
-    private static PreparedEvent Error(string type, string eventId) => PreparedEvent.From(Normalise(type, eventId));
+    protected static PreparedEvent Error(string type, string eventId) => PreparedEvent.From(Normalise(type, eventId));
 
-    private static string Id(int n) => n.ToString("x32");
+    protected static string Id(int n) => n.ToString("x32");
 
-    private Task<string[]> Store(params PreparedEvent[] events) => store.StoreAsync(projectId, events, 1_728_000_000_000, CancellationToken.None);
+    protected Task<string[]> Store(params PreparedEvent[] events) => store.StoreAsync(projectId, events, 1_728_000_000_000, CancellationToken.None);
 
     private Task<int> Failing() => writer.WriteAsync<int>(_ => throw new InvalidOperationException("this job fails"));
 
@@ -65,7 +71,7 @@ public sealed class DatabaseWriterTests : IDisposable
         Assert.Equal("this job fails", error.Message);
         Assert.Equal(1, writer.RetriedBatches);
 
-        using var connection = database.Open();
+        using var connection = database.Connect();
         Assert.Equal(2, connection.ExecuteScalar<long>("SELECT COUNT(*) FROM events"));
         Assert.Equal(2, connection.ExecuteScalar<long>("SELECT COUNT(*) FROM issues WHERE event_count = 1"));
     }
@@ -82,7 +88,7 @@ public sealed class DatabaseWriterTests : IDisposable
 
         await Store(Error("NewError", Id(2)));
 
-        using var connection = database.Open();
+        using var connection = database.Connect();
         var issue = connection.QuerySingle<(long Id, long EventCount)>("SELECT id, event_count FROM issues");
         Assert.Equal(2, issue.EventCount);
         Assert.Equal([issue.Id, issue.Id], connection.Query<long>("SELECT issue_id FROM events ORDER BY id"));
@@ -98,7 +104,7 @@ public sealed class DatabaseWriterTests : IDisposable
         await Task.WhenAll(stores);
 
         Assert.Equal(1, writer.CommittedBatches); // queued before the writer started: one transaction
-        using var connection = database.Open();
+        using var connection = database.Connect();
         Assert.Equal([5L, 5L], connection.Query<long>("SELECT event_count FROM issues ORDER BY id"));
         Assert.Equal(10, connection.ExecuteScalar<long>("SELECT sum(count) FROM issue_hourly"));
         Assert.Equal([5L, 5L], connection.Query<long>("SELECT count FROM issue_tags WHERE key = 'level' ORDER BY issue_id"));
@@ -117,7 +123,7 @@ public sealed class DatabaseWriterTests : IDisposable
 
         Assert.Equal(2, await seen);
         Assert.Equal(1, writer.CommittedBatches);
-        using var connection = database.Open();
+        using var connection = database.Connect();
         Assert.Equal(3, connection.ExecuteScalar<long>("SELECT event_count FROM issues"));
     }
 
@@ -128,7 +134,7 @@ public sealed class DatabaseWriterTests : IDisposable
         await Store(Error("SameError", Id(1)));
         await writer.StopAsync(CancellationToken.None); // queue the rest before the writer runs again: one transaction
 
-        using var restarted = new DatabaseWriter(database, new KestrelOptions { DataDirectory = directory.Path }, NullLogger<DatabaseWriter>.Instance);
+        using var restarted = new DatabaseWriter(database, options, NullLogger<DatabaseWriter>.Instance);
         var again = new EventStore(restarted);
         Task<long> Resolve() => restarted.WriteAsync(session => (long)session.Connection.Execute(
             "UPDATE issues SET status = 'resolved', resolved_at = 1 WHERE project_id = @projectId", new { projectId }, session.Transaction));
@@ -136,17 +142,17 @@ public sealed class DatabaseWriterTests : IDisposable
         var resolved = Resolve();
         await restarted.StartAsync(CancellationToken.None);
         await Task.WhenAll(early, resolved);
-        using (var connection = database.Open())
+        using (var connection = database.Connect())
             Assert.Equal(("resolved", 2L), connection.QuerySingle<(string, long)>("SELECT status, event_count FROM issues"));
 
         await restarted.StopAsync(CancellationToken.None);
-        using var third = new DatabaseWriter(database, new KestrelOptions { DataDirectory = directory.Path }, NullLogger<DatabaseWriter>.Instance);
+        using var third = new DatabaseWriter(database, options, NullLogger<DatabaseWriter>.Instance);
         var resolvedAgain = third.WriteAsync(session => (long)session.Connection.Execute("UPDATE issues SET status = 'resolved'", transaction: session.Transaction));
         var late = new EventStore(third).StoreAsync(projectId, [Error("SameError", Id(3))], 1_728_000_000_000, CancellationToken.None);
         await third.StartAsync(CancellationToken.None);
         await Task.WhenAll(resolvedAgain, late);
         await third.StopAsync(CancellationToken.None);
-        using (var connection = database.Open())
+        using (var connection = database.Connect())
             Assert.Equal(("open", 3L), connection.QuerySingle<(string, long)>("SELECT status, event_count FROM issues"));
     }
 
@@ -156,7 +162,7 @@ public sealed class DatabaseWriterTests : IDisposable
         await writer.StartAsync(CancellationToken.None);
         await Store(Error("A", Id(1)), Error("B", Id(2)), Error("A", Id(3)), Error("A", Id(1)));
 
-        using var connection = database.Open();
+        using var connection = database.Connect();
         var counts = connection.Query<(string Type, long Count)>("SELECT type, event_count FROM issues ORDER BY type").ToList();
         Assert.Equal([("A", 2L), ("B", 1L)], counts);
         Assert.Equal(3, connection.ExecuteScalar<long>("SELECT SUM(count) FROM issue_hourly"));
@@ -169,7 +175,7 @@ public sealed class DatabaseWriterTests : IDisposable
         await Store(Error("Original", Id(1)));
         await Store(Error("Regrouped", Id(1)));
 
-        using var connection = database.Open();
+        using var connection = database.Connect();
         Assert.Equal(["Original"], connection.Query<string>("SELECT type FROM issues"));
         Assert.Equal(1, connection.ExecuteScalar<long>("SELECT COUNT(*) FROM events"));
 
@@ -185,7 +191,7 @@ public sealed class DatabaseWriterTests : IDisposable
         var normalised = Normalise("Stored", Id(7));
         await Store(PreparedEvent.From(normalised));
 
-        using var connection = database.Open();
+        using var connection = database.Connect();
         var stored = connection.ExecuteScalar<byte[]>("SELECT payload FROM events")!;
         Assert.True(stored.Length < normalised.Payload.Length);
         Assert.Equal(normalised.Payload, StoredPayload.Decompress(stored));
@@ -196,7 +202,7 @@ public sealed class DatabaseWriterTests : IDisposable
     {
         await writer.StartAsync(CancellationToken.None);
         await Store(Error("Deleted", Id(1)));
-        using var connection = database.Open();
+        using var connection = database.Connect();
         connection.Execute("DELETE FROM events; DELETE FROM issues;");
 
         Assert.Equal([Id(2)], await Store(Error("Deleted", Id(2))));
@@ -205,7 +211,12 @@ public sealed class DatabaseWriterTests : IDisposable
         Assert.Equal(1, issue.EventCount);
         Assert.Equal(issue.Id, connection.ExecuteScalar<long>("SELECT issue_id FROM events"));
     }
+}
 
+/// <summary>The writer on SQLite, with what only SQLite has: fsync per commit by PRAGMA, another program's write lock.</summary>
+[Trait("Engine", "sqlite")]
+public sealed class DatabaseWriterOnSqliteTests() : DatabaseWriterTests(Engines.Sqlite)
+{
     [Fact]
     public void Connections_commit_with_synchronous_full_so_an_answered_event_survives_a_power_cut()
     {
@@ -218,7 +229,6 @@ public sealed class DatabaseWriterTests : IDisposable
     [Fact]
     public async Task When_another_program_holds_the_write_lock_the_whole_batch_fails_once_with_busy()
     {
-        var options = new KestrelOptions { DataDirectory = directory.Path };
         using var impatient = new DatabaseWriter(new Database(options, busyTimeoutSeconds: 1), options, NullLogger<DatabaseWriter>.Instance);
         var impatientStore = new EventStore(impatient);
         using var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database.Path};Pooling=False");
@@ -236,5 +246,169 @@ public sealed class DatabaseWriterTests : IDisposable
         other.Execute("ROLLBACK");
         await impatientStore.StoreAsync(projectId, [Error("Locked", Id(4))], 1_728_000_000_000, CancellationToken.None);
         await impatient.StopAsync(CancellationToken.None);
+    }
+}
+
+/// <summary>
+/// The writer on PostgreSQL, with what only a shared database has: other nodes' writers on the same rows, and a
+/// connection that the server can take away. A second <see cref="DatabaseWriter"/> on the same database is a second node.
+/// </summary>
+[Trait("Engine", "both")] // picks PostgreSQL itself: the PostgreSQL run of scripts/test.sh need not run it again
+public sealed class DatabaseWriterOnPostgresTests() : DatabaseWriterTests(Engines.Postgres)
+{
+    private DatabaseWriter Node() => new(new Database(options), options, NullLogger<DatabaseWriter>.Instance);
+
+    /// <summary>Polls <paramref name="done"/> until it is true, failing after <paramref name="seconds"/>.</summary>
+    private static async Task UntilAsync(Func<Task<bool>> done, int seconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await done())
+        {
+            if (DateTime.UtcNow > deadline) throw new Xunit.Sdk.XunitException($"Not so after {seconds} s.");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task The_writer_commits_with_synchronous_commit_on_under_its_own_application_name()
+    {
+        // Whatever the database's default: an acknowledged event must be on the database server's disk.
+        using (var connection = database.Connect())
+            connection.Execute($"ALTER DATABASE \"{connection.Database}\" SET synchronous_commit = off");
+        using var node = Node();
+        await node.StartAsync(CancellationToken.None);
+        var (commit, name) = await node.WriteAsync(session => (
+            session.Connection.ExecuteScalar<string>("SHOW synchronous_commit", transaction: session.Transaction),
+            session.Connection.ExecuteScalar<string>("SELECT current_setting('application_name')", transaction: session.Transaction)));
+        await node.StopAsync(CancellationToken.None);
+        Assert.Equal(("on", Database.WriterApplicationName), (commit, name));
+    }
+
+    [Fact]
+    public async Task The_same_new_error_at_two_nodes_at_once_makes_one_issue_with_exact_counts_and_one_new_issue_alert()
+    {
+        long ruleId;
+        using (var connection = database.Connect())
+        {
+            var channelId = connection.ExecuteScalar<long>(
+                "INSERT INTO alert_channels (project_id, name, kind, url, created_at) VALUES (@projectId, 'hook', 'webhook', 'http://127.0.0.1:9/', 0) RETURNING id", new { projectId });
+            ruleId = connection.ExecuteScalar<long>(
+                "INSERT INTO alert_rules (project_id, name, trigger, created_at) VALUES (@projectId, 'new', 'new_issue', 0) RETURNING id", new { projectId });
+            connection.Execute("INSERT INTO alert_rule_channels (rule_id, channel_id) VALUES (@ruleId, @channelId)", new { ruleId, channelId });
+        }
+        using var other = Node();
+        var otherStore = new EventStore(other);
+        // Each node gets its half queued before it starts, so both hold one transaction that makes the issue and they
+        // meet on its key; then more requests race on both while they run.
+        var first = Enumerable.Range(0, 40).Select(n => (n % 2 == 0 ? store : otherStore)
+            .StoreAsync(projectId, [Error("RaceError", Id(n))], 1_728_000_000_000, CancellationToken.None)).ToList();
+        await Task.WhenAll(writer.StartAsync(CancellationToken.None), other.StartAsync(CancellationToken.None));
+        var more = Enumerable.Range(40, 160).Select(n => Task.Run(() => (n % 2 == 0 ? store : otherStore)
+            .StoreAsync(projectId, [Error("RaceError", Id(n)), Error("RaceError", Id(1000 + n))], 1_728_000_000_000, CancellationToken.None))).ToList();
+        await Task.WhenAll(first.Concat(more));
+        await other.StopAsync(CancellationToken.None);
+
+        using var check = database.Connect();
+        var issue = check.QuerySingle<(long Id, long EventCount)>("SELECT id, event_count FROM issues");
+        Assert.Equal(40 + 2 * 160, issue.EventCount);
+        Assert.Equal(40 + 2 * 160, check.ExecuteScalar<long>("SELECT count(*) FROM events WHERE issue_id = @Id", new { issue.Id }));
+        Assert.Equal(40 + 2 * 160, check.ExecuteScalar<long>("SELECT CAST(sum(count) AS BIGINT) FROM issue_hourly WHERE issue_id = @Id", new { issue.Id }));
+        Assert.Equal(1, check.ExecuteScalar<long>("SELECT count(*) FROM issue_activity WHERE kind = 'created'"));
+        Assert.Equal(1, check.ExecuteScalar<long>("SELECT count(*) FROM alert_deliveries WHERE rule_id = @ruleId AND trigger = 'new_issue'", new { ruleId }));
+    }
+
+    [Fact]
+    public async Task Two_nodes_making_the_same_new_issues_in_opposite_orders_both_commit_every_event()
+    {
+        using var other = Node();
+        var otherStore = new EventStore(other);
+        // One transaction per node, each making A and B in the other's order: if they lock each other out, PostgreSQL
+        // fails one of them and the writer runs it again; either way no request fails.
+        var stores = new List<Task<string[]>>();
+        for (var n = 0; n < 10; n++)
+        {
+            stores.Add(store.StoreAsync(projectId, [Error("OrderA", Id(n)), Error("OrderB", Id(100 + n))], 1_728_000_000_000, CancellationToken.None));
+            stores.Add(otherStore.StoreAsync(projectId, [Error("OrderB", Id(200 + n)), Error("OrderA", Id(300 + n))], 1_728_000_000_000, CancellationToken.None));
+        }
+        await Task.WhenAll(writer.StartAsync(CancellationToken.None), other.StartAsync(CancellationToken.None));
+        await Task.WhenAll(stores);
+        await other.StopAsync(CancellationToken.None);
+
+        using var check = database.Connect();
+        Assert.Equal([("OrderA", 20L), ("OrderB", 20L)], check.Query<(string, long)>("SELECT type, event_count FROM issues ORDER BY type"));
+        Assert.Equal(2, check.ExecuteScalar<long>("SELECT count(*) FROM issue_activity WHERE kind = 'created'"));
+    }
+
+    [Fact]
+    public async Task A_regression_seen_by_two_nodes_at_once_is_decided_once()
+    {
+        await writer.StartAsync(CancellationToken.None);
+        await Store(Error("Regressing", Id(1)));
+        using (var connection = database.Connect())
+            connection.Execute("UPDATE issues SET status = 'resolved', resolved_at = 1");
+        using var other = Node();
+        var otherStore = new EventStore(other);
+        var stores = Enumerable.Range(2, 20).Select(n => (n % 2 == 0 ? store : otherStore)
+            .StoreAsync(projectId, [Error("Regressing", Id(n))], 1_728_000_000_000, CancellationToken.None)).ToList();
+        await other.StartAsync(CancellationToken.None);
+        await Task.WhenAll(stores);
+        await other.StopAsync(CancellationToken.None);
+
+        using var check = database.Connect();
+        Assert.Equal(("open", 21L), check.QuerySingle<(string, long)>("SELECT status, event_count FROM issues"));
+        Assert.Equal(1, check.ExecuteScalar<long>("SELECT count(*) FROM issue_activity WHERE kind = 'regressed'"));
+    }
+
+    [Fact]
+    public async Task A_writer_whose_connection_is_killed_fails_at_most_one_write_with_503_then_reconnects_and_loses_nothing()
+    {
+        await writer.StartAsync(CancellationToken.None);
+        await Store(Error("Killed", Id(1)));
+        using var admin = database.Connect();
+        var pid = admin.ExecuteScalar<int>(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = @name AND datname = current_database()", new { name = Database.WriterApplicationName });
+        Assert.True(admin.ExecuteScalar<bool>("SELECT pg_terminate_backend(@pid)", new { pid }));
+        await UntilAsync(async () => admin.ExecuteScalar<long>("SELECT count(*) FROM pg_stat_activity WHERE pid = @pid", new { pid }) == 0);
+
+        var answered = new List<string> { Id(1) };
+        try { answered.AddRange(await Store(Error("Killed", Id(2)))); }
+        catch (Exception e) { Assert.Equal(503, ErrorHandling.Classify(e).Status); }
+        answered.AddRange(await Store(Error("Killed", Id(3))));
+
+        Assert.Contains(Id(3), answered);
+        Assert.Equal(answered.Order(), admin.Query<string>("SELECT event_id FROM events ORDER BY event_id"));
+        Assert.Equal(answered.Count, admin.ExecuteScalar<long>("SELECT event_count FROM issues"));
+        Assert.NotEqual(pid, admin.ExecuteScalar<int>(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = @name AND datname = current_database()", new { name = Database.WriterApplicationName }));
+    }
+
+    [Fact]
+    public async Task While_the_database_is_missing_writes_fail_with_503_and_the_writer_recovers_by_itself_when_it_is_back()
+    {
+        // The shared test cluster cannot be stopped, but a database can be missing: the writer of a node pointed at one
+        // that does not exist yet is a node whose database is down (refused at connect), and creating it brings it back.
+        var later = options.DatabaseUrl + "_later";
+        var laterOptions = new KestrelOptions { DataDirectory = directory.Path, DatabaseUrl = later };
+        using var node = new DatabaseWriter(new Database(laterOptions), laterOptions, NullLogger<DatabaseWriter>.Instance);
+        var nodeStore = new EventStore(node);
+        await node.StartAsync(CancellationToken.None);
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => nodeStore.StoreAsync(1, [Error("Down", Id(1))], 1_728_000_000_000, CancellationToken.None));
+        Assert.Equal(503, ErrorHandling.Classify(refused).Status);
+
+        using (var connection = database.Connect())
+            connection.Execute($"CREATE DATABASE \"{new Npgsql.NpgsqlConnectionStringBuilder(PostgresUrl.ToConnectionString(later)).Database}\"");
+        var back = Database.OpenAndMigrate(laterOptions);
+        var laterProject = new ProjectStore(back).Create("later", 0).Project.Id;
+
+        var answered = new List<string>();
+        var n = 2;
+        await UntilAsync(async () =>
+        {
+            try { answered.AddRange(await nodeStore.StoreAsync(laterProject, [Error("Down", Id(n++))], 1_728_000_000_000, CancellationToken.None)); return true; }
+            catch (Exception e) when (ErrorHandling.Classify(e).Status == 503) { return false; }
+        });
+        await node.StopAsync(CancellationToken.None);
+        using var check = back.Connect();
+        Assert.Equal(answered, check.Query<string>("SELECT event_id FROM events"));
     }
 }

@@ -13,8 +13,17 @@ public sealed class ErrorHandlingTests
         { new ChannelClosedException(), 503 },
         { new ServerStoppingException(), 503 },
         { new SqliteException("constraint failed", 19), 500 },
+        // PostgreSQL: not reachable, shutting down, too many connections, disk full, read-only (fail-over) pass; a constraint does not.
+        { new Npgsql.NpgsqlException("Failed to connect to 127.0.0.1:5432"), 503 },
+        { Postgres("57P01"), 503 },
+        { Postgres("53300"), 503 },
+        { Postgres("53100"), 503 },
+        { Postgres("25006"), 503 },
+        { Postgres("23505"), 500 },
         { new InvalidOperationException("a bug"), 500 },
     };
+
+    private static Npgsql.PostgresException Postgres(string sqlState) => new("the server says so", "FATAL", "FATAL", sqlState);
 
     [Theory]
     [MemberData(nameof(Failures))]

@@ -17,8 +17,10 @@ public sealed partial class KestrelServer : IAsyncDisposable
     private readonly StringBuilder log;
     private readonly TempDirectory? ownedDirectory;
 
-    private KestrelServer(Process process, StringBuilder log, string dataDirectory, TempDirectory? ownedDirectory, Uri address)
+    private KestrelServer(Process process, StringBuilder log, string dataDirectory, TempDirectory? ownedDirectory, Uri address,
+        IReadOnlyDictionary<string, string>? environment)
     {
+        Environment = environment;
         this.process = process;
         this.log = log;
         DataDirectory = dataDirectory;
@@ -28,9 +30,13 @@ public sealed partial class KestrelServer : IAsyncDisposable
     }
 
     public string DataDirectory { get; }
+
+    /// <summary>The settings the server was started with; the CLI commands it runs for a test get them too.</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; }
     public Uri Address { get; }
     public HttpClient Http { get; }
     public int ProcessId => process.Id;
+    public bool HasExited => process.HasExited;
     public string Log { get { lock (log) return log.ToString(); } }
 
     /// <summary>
@@ -71,7 +77,7 @@ public sealed partial class KestrelServer : IAsyncDisposable
 
         var address = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
         // The same log keeps collecting stdout and stderr for the server's whole life.
-        return new KestrelServer(process, log, directory, owned, address);
+        return new KestrelServer(process, log, directory, owned, address, environment);
     }
 
     [GeneratedRegex(@"listening on (http://[0-9.:]+)")]
@@ -80,7 +86,7 @@ public sealed partial class KestrelServer : IAsyncDisposable
     /// <summary>Creates a project through the CLI, the way an operator would, while the server runs.</summary>
     public async Task<TestProject> CreateProjectAsync(string name = "app")
     {
-        var result = await KestrelProcess.RunAsync(DataDirectory, null, "project", "create", name, "--json");
+        var result = await KestrelProcess.RunAsync(DataDirectory, Environment, "project", "create", name, "--json");
         Assert.True(result.ExitCode == 0, result.Stderr);
         var json = result.Json;
         return new TestProject(json.GetProperty("id").GetInt64(), json.GetProperty("slug").GetString()!,

@@ -13,7 +13,7 @@ namespace Kestrel.Tests.Support;
 /// temp folder would be out of that user's reach). It listens on a free loopback port only, with trust for its one
 /// superuser, kestrel. Each test class (or test) takes a fresh database of its own: <see cref="CreateDatabaseAsync"/>.
 /// </summary>
-public sealed class PostgresCluster
+public sealed class PostgresCluster : IAsyncDisposable
 {
     private static readonly Lazy<Task<PostgresCluster>> Shared = new(StartAsync);
     private static int databases;
@@ -35,16 +35,24 @@ public sealed class PostgresCluster
     /// <summary>The cluster of this test run, started by the first caller.</summary>
     public static Task<PostgresCluster> GetAsync() => Shared.Value;
 
+    /// <summary>A new empty database of the shared cluster; returns its KESTREL_DATABASE_URL.</summary>
+    public static async Task<string> CreateDatabaseAsync() => await (await GetAsync()).NewDatabaseAsync();
+
+    /// <summary>
+    /// A cluster of the calling test's own, for a test that stops and starts PostgreSQL under running nodes (the shared
+    /// cluster serves every other test). Dispose it at the end; it is also stopped when the test process exits.
+    /// </summary>
+    public static Task<PostgresCluster> StartPrivateAsync() => StartAsync();
+
     /// <summary>A new empty database; returns its KESTREL_DATABASE_URL.</summary>
-    public static async Task<string> CreateDatabaseAsync()
+    public async Task<string> NewDatabaseAsync()
     {
-        var cluster = await GetAsync();
         var name = $"kestrel_test_{Environment.ProcessId}_{Interlocked.Increment(ref databases)}";
-        await using var connection = new NpgsqlConnection(cluster.ConnectionString("postgres"));
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
         await connection.OpenAsync();
         await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
         await create.ExecuteNonQueryAsync();
-        return $"postgres://kestrel@127.0.0.1:{cluster.Port}/{name}";
+        return $"postgres://kestrel@127.0.0.1:{Port}/{name}";
     }
 
     public string ConnectionString(string database) => $"Host=127.0.0.1;Port={Port};Username=kestrel;Database={database};Pooling=false";
@@ -64,10 +72,24 @@ public sealed class PostgresCluster
         var cluster = new PostgresCluster(root, bin, FreePort());
         // C collation: text sorts by bytes, as SQLite's BINARY does. fsync off: a test cluster need not survive a power cut.
         await cluster.RunAsync("initdb", "-D", cluster.dataDirectory, "-A", "trust", "-U", "kestrel", "-E", "UTF8", "--no-locale", "--no-sync");
-        await cluster.RunAsync("pg_ctl", "-D", cluster.dataDirectory, "-l", Path.Combine(root, "server.log"), "-w", "-t", "60",
-            "-o", $"-p {cluster.Port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", "start");
+        await cluster.StartServerAsync();
         AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.Stop();
         return cluster;
+    }
+
+    /// <summary>Starts the server (again), on the same port.</summary>
+    public Task StartServerAsync() => RunAsync("pg_ctl", "-D", dataDirectory, "-l", Path.Combine(root, "server.log"), "-w", "-t", "60",
+        "-o", $"-p {Port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", "start");
+
+    /// <summary>Stops the server the way an operator's restart does (fast: sessions are ended, then a clean shutdown).</summary>
+    public Task StopServerAsync() => RunAsync("pg_ctl", "-D", dataDirectory, "-m", "fast", "-w", "stop");
+
+    private int stopped;
+
+    public ValueTask DisposeAsync()
+    {
+        Stop();
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>
@@ -76,6 +98,7 @@ public sealed class PostgresCluster
     /// </summary>
     private void Stop()
     {
+        if (Interlocked.Exchange(ref stopped, 1) == 1) return;
         // Synchronous on purpose: the process is exiting, and continuations on the thread pool may never run.
         var info = IsRoot ? new ProcessStartInfo("runuser", ["-u", "postgres", "--", Path.Combine(bin, "pg_ctl")]) : new ProcessStartInfo(Path.Combine(bin, "pg_ctl"));
         foreach (var arg in (string[])["-D", dataDirectory, "-m", "immediate", "-w", "stop"]) info.ArgumentList.Add(arg);
