@@ -63,7 +63,7 @@ public sealed class AcrossNodesTests
         catch { await a.DisposeAsync(); throw; }
     }
 
-    [Fact(Skip = NeedsIngest)]
+    [Fact]
     public async Task A_map_uploaded_through_one_node_resolves_events_sent_to_the_other()
     {
         using var build = new TempDirectory();
@@ -84,7 +84,7 @@ public sealed class AcrossNodesTests
         Assert.Equal("static/js/app.min.js.map", Assert.Single(files.EnumerateArray()).GetProperty("name").GetString());
     }
 
-    [Fact(Skip = NeedsIngest)]
+    [Fact]
     public async Task Sentry_cli_chunks_sent_to_one_node_assemble_at_the_other_and_resolve_by_debug_id()
     {
         using var build = new TempDirectory();
@@ -132,7 +132,7 @@ public sealed class AcrossNodesTests
         Assert.True(since.Elapsed < TimeSpan.FromSeconds(2));
     }
 
-    [Fact(Skip = NeedsIngest)]
+    [Fact]
     public async Task The_rate_limit_holds_for_a_project_across_both_nodes()
     {
         await using var nodes = await StartTwoNodesAsync(new Dictionary<string, string> { ["KESTREL_RATE_LIMIT_PER_MINUTE"] = "200" });
