@@ -62,7 +62,8 @@ public sealed class RateLimiter(KestrelOptions options, TimeProvider time)
     /// use is estimated as the current window's count plus the previous window's, weighted by how much of it still lies
     /// within the last 60 s (a sliding window, which like the bucket never lets twice the limit through at a minute's
     /// edge). A node admits small requests from what it last learned plus what it admitted since (<c>Pending</c>), as long
-    /// as that pending count stays within a tenth of the room it knows is left and its knowledge is under a second old;
+    /// as that pending count stays within a tenth of the room it knows is left (so with less than ten events of room, none)
+    /// and its knowledge is under a second old;
     /// past that, it adds the pending count and the request's events to the shared row in one statement that also
     /// returns the other nodes' counts, and takes the events back if that put the project over the limit. Row locks
     /// order the nodes' additions, so two nodes cannot both take the last room; the unsynced part is at most a tenth of
@@ -88,7 +89,7 @@ public sealed class RateLimiter(KestrelOptions options, TimeProvider time)
                 if (window.Start != start || now - window.SyncedAtMs >= StaleMs) Sync(projectId, window, start, now, 0);
                 var used = Used(window, now, start);
                 if (used + events > limit) return RetryAfter(window, used + events - limit, events, limit);
-                if (window.Pending + events <= Math.Max(1, (limit - used) / 10) || !Sync(projectId, window, start, now, events))
+                if (window.Pending + events <= (limit - used) / 10 || !Sync(projectId, window, start, now, events))
                 {
                     window.Pending += events; // small enough to count later, or the database is away: this node counts alone
                     return null;
@@ -114,8 +115,8 @@ public sealed class RateLimiter(KestrelOptions options, TimeProvider time)
         private static int RetryAfter(Window w, double excess, int events, long limit)
         {
             if (events > limit) return 60;
-            var perSecond = Math.Max(w.Previous, w.Current) / 60.0;
-            return perSecond <= 0 ? 60 : (int)Math.Clamp(Math.Ceiling(excess / perSecond), 1, 60);
+            var perMinute = Math.Max(w.Previous, w.Current);
+            return perMinute <= 0 ? 60 : (int)Math.Clamp(Math.Ceiling(Math.Round(excess * 60 / perMinute, 6)), 1, 60);
         }
 
         /// <summary>

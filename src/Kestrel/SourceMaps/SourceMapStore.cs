@@ -125,6 +125,8 @@ public sealed class SourceMapStore(Database database, DatabaseWriter? writer, Ke
         try
         {
             using var connection = (NpgsqlConnection)database.Connect();
+            if (Collision(connection, rows) is { } colliding)
+                throw new SourceFileStoreException($"{files[colliding].RelativePath} cannot be stored: a file and a folder of that name would collide, or the disk refused the write.");
             var done = new HashSet<string>(StringComparer.Ordinal);
             for (var i = 0; i < rows.Count; i++)
             {
@@ -140,6 +142,27 @@ public sealed class SourceMapStore(Database database, DatabaseWriter? writer, Ke
                 throw new SourceFileStoreException($"{current} cannot be stored: the database's disk is full, so it accepts no uploads until space is freed.", diskFull: true);
             throw new SourceFileStoreException($"{current} cannot be stored: the database refused the write.");
         }
+    }
+
+    /// <summary>
+    /// The first file whose path is, or would be, a folder of another stored or uploaded file's (<c>a.js.map</c> and
+    /// <c>a.js.map/b.js.map</c>). The file system refuses that on SQLite; here it is refused the same way, since both could
+    /// never be restored into a data directory.
+    /// </summary>
+    private static int? Collision(NpgsqlConnection connection, List<SourceFile> rows)
+    {
+        var paths = rows.Select(r => r.FilePath).ToHashSet(StringComparer.Ordinal);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var path = rows[i].FilePath;
+            var folders = Enumerable.Range(0, path.Length).Where(c => path[c] == '/').Select(c => path[..c]).ToArray();
+            if (folders.Any(paths.Contains) || paths.Any(p => p.StartsWith(path + "/", StringComparison.Ordinal))) return i;
+            if (connection.ExecuteScalar<bool>("""
+                    SELECT EXISTS (SELECT 1 FROM source_files WHERE project_id = @projectId AND (file_path = ANY(@folders) OR starts_with(file_path, @inside)))
+                    """, new { projectId = rows[i].ProjectId, folders, inside = path + "/" }))
+                return i;
+        }
+        return null;
     }
 
     private void SweepContents(long nowMs)

@@ -64,6 +64,17 @@ public sealed class SharedRateLimitTests
     }
 
     [Fact]
+    public async Task A_small_limit_advises_the_same_wait_as_on_SQLite()
+    {
+        var (node, _, _) = await CreateAsync(2);
+        var a = node();
+        Assert.Null(a.TryAcquire(1, 1));
+        Assert.Null(node().TryAcquire(1, 1));
+        Assert.Equal(30, a.TryAcquire(1, 1)); // two a minute: one more in 30 s
+        Assert.Equal(60, a.TryAcquire(1, 3)); // more than a minute's worth never fits
+    }
+
+    [Fact]
     public async Task Events_given_back_are_not_counted()
     {
         var (node, _, _) = await CreateAsync(100);

@@ -223,7 +223,7 @@ public sealed class OwnUploadTests
         var bundle = await NodeTools.BuildAppAsync(build.Path);
         await using var server = await KestrelServer.StartAsync();
         var project = await server.CreateProjectAsync();
-        var options = new Kestrel.Platform.KestrelOptions { DataDirectory = server.DataDirectory };
+        var options = new Kestrel.Platform.KestrelOptions { DataDirectory = server.DataDirectory, DatabaseUrl = Engines.DatabaseUrlFor(server.DataDirectory) };
         using var loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(_ => { });
         var reader = Kestrel.SourceMaps.SourceMapResolver.ForReading(new Kestrel.Platform.Database(options), options, loggers);
         var stored = JsonDocument.Parse(await NodeTools.ReportEventAsync(bundle, "1.0")).RootElement;
