@@ -18,7 +18,8 @@ public static class SnapshotReader
     public sealed record Result(int Maps, int OtherFiles, IReadOnlyList<string> Problems, int MoreProblems);
 
     /// <param name="keepMaps">write each valid map and release file under <paramref name="target"/>/sourcemaps (restore), or only check it (verify)</param>
-    public static Result Extract(string archive, string target, bool keepMaps)
+    /// <param name="progress">shown the compressed bytes read of the archive's total</param>
+    public static Result Extract(string archive, string target, bool keepMaps, BackupProgress? progress = null)
     {
         var problems = new List<string>();
         var more = 0;
@@ -32,8 +33,10 @@ public static class SnapshotReader
             using var file = new FileStream(archive, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             using var gzip = new CountingStream(new GZipStream(file, CompressionMode.Decompress));
             using var tar = new TarReader(gzip, leaveOpen: true);
+            Action? tick = progress is null ? null : () => progress.Bytes("Reading the archive", file.Position, file.Length);
             while (tar.GetNextEntry() is { } entry)
             {
+                tick?.Invoke();
                 if (entry.EntryType is TarEntryType.GlobalExtendedAttributes) continue;
                 var isDirectory = entry.EntryType is TarEntryType.Directory;
                 var isFile = entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile;
@@ -45,7 +48,7 @@ public static class SnapshotReader
 
                 if (kind == SnapshotLayout.Kind.Database)
                 {
-                    WriteFile(entry.DataStream, Path.Combine(target, SnapshotLayout.DatabaseEntry));
+                    WriteFile(entry.DataStream, Path.Combine(target, SnapshotLayout.DatabaseEntry), tick);
                     continue;
                 }
                 if (entry.Length > MaxFileBytes) { Problem($"{Quote(name)} is larger than {MaxFileBytes >> 20} MiB"); continue; }
@@ -62,6 +65,7 @@ public static class SnapshotReader
                 maps++;
             }
             gzip.CopyTo(Stream.Null);
+            tick?.Invoke();
             if (!EndsWithLength(file, gzip.BytesRead)) Problem("the archive is truncated (its gzip trailer is missing or wrong)");
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
@@ -95,11 +99,20 @@ public static class SnapshotReader
     }
 
     /// <summary>Written private and flushed to disk, since a restore renames it into place next.</summary>
-    private static void WriteFile(Stream? content, string path)
+    private static void WriteFile(Stream? content, string path, Action? tick = null)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var output = PrivateFiles.CreateNew(path);
-        content?.CopyTo(output);
+        if (content is not null)
+        {
+            var buffer = new byte[1 << 20];
+            int read;
+            while ((read = content.Read(buffer)) > 0)
+            {
+                output.Write(buffer, 0, read);
+                tick?.Invoke();
+            }
+        }
         output.Flush(flushToDisk: true);
     }
 

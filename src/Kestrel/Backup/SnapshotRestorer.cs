@@ -21,12 +21,13 @@ public static class SnapshotRestorer
 {
     public sealed record Summary(string Archive, string DataDirectory, SnapshotCounts Counts, double Seconds);
 
-    public static (Summary? Restored, SnapshotVerifier.Verification Verification) Restore(KestrelOptions options, string archivePath)
+    public static (Summary? Restored, SnapshotVerifier.Verification Verification) Restore(KestrelOptions options, string archivePath,
+        BackupProgress? progress = null)
     {
         var started = Stopwatch.GetTimestamp();
         var archive = Path.GetFullPath(archivePath);
         if (!File.Exists(archive)) throw new SnapshotException($"There is no archive at {archive}.");
-        if (options.DatabaseUrl is not null) return PostgresRestore.Restore(options, archive);
+        if (options.DatabaseUrl is not null) return PostgresRestore.Restore(options, archive, progress);
         var data = new DataDirectory(options);
         using var held = DataDirectoryLock.TryAcquire(data) ?? throw new SnapshotException(
             $"A Kestrel server is running on the data directory {data.Root}; stop it first, then restore.", SnapshotException.ServerRunning);
@@ -35,7 +36,8 @@ public static class SnapshotRestorer
         PrivateFiles.CreateDirectory(staging);
         try
         {
-            var verification = SnapshotVerifier.Verify(archive, staging, keepMaps: true);
+            var verification = SnapshotVerifier.Verify(archive, staging, keepMaps: true, progress);
+            progress?.Done();
             if (!verification.Ok) return (null, verification);
             Directory.CreateDirectory(Path.Combine(staging, SnapshotLayout.SourceMapsFolder)); // an archive without maps restores an empty folder
             SwapIn(staging, data.Root, Path.GetFullPath(options.DatabasePath));

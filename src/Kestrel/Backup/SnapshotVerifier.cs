@@ -11,10 +11,11 @@ public static class SnapshotVerifier
 
     /// <summary>Checks the layout, every map and the database's integrity, extracting into <paramref name="work"/>.</summary>
     /// <param name="keepMaps">leave the maps in <paramref name="work"/> too (restore)</param>
-    public static Verification Verify(string archive, string work, bool keepMaps)
+    public static Verification Verify(string archive, string work, bool keepMaps, BackupProgress? progress = null)
     {
         if (!File.Exists(archive)) throw new SnapshotException($"There is no archive at {Path.GetFullPath(archive)}.");
-        var read = SnapshotReader.Extract(archive, work, keepMaps);
+        var read = SnapshotReader.Extract(archive, work, keepMaps, progress);
+        progress?.Working("Checking the database's integrity");
         if (read.Problems.Count > 0) return new Verification(null, read.Problems, read.MoreProblems);
         var (counts, problem) = SnapshotDatabase.Check(Path.Combine(work, SnapshotLayout.DatabaseEntry));
         if (problem is not null) return new Verification(null, [problem], 0);
@@ -23,14 +24,18 @@ public static class SnapshotVerifier
     }
 
     /// <summary>Verifies in a private temporary folder ($TMPDIR), which needs room for the database.</summary>
-    public static Verification VerifyOnly(string archive)
+    public static Verification VerifyOnly(string archive, BackupProgress? progress = null)
     {
         var work = Directory.CreateTempSubdirectory("kestrel-verify-");
-        try { return Verify(archive, work.FullName, keepMaps: false); }
+        try { return Verify(archive, work.FullName, keepMaps: false, progress); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new SnapshotException($"Checking {archive} failed: {e.Message}");
         }
-        finally { work.Delete(recursive: true); }
+        finally
+        {
+            progress?.Done();
+            work.Delete(recursive: true);
+        }
     }
 }

@@ -8,7 +8,7 @@ namespace Kestrel.Backup;
 
 /// <summary>
 /// <c>kestrel backup</c>: an online snapshot of the data directory as one .tar.gz (PRODUCT.md §8). On PostgreSQL the
-/// same archive, its kestrel.db built by <see cref="PostgresSnapshot"/>; the maps still come from the data directory.
+/// same archive, its kestrel.db and its maps and release files taken from one snapshot of the database by <see cref="PostgresSnapshot"/>.
 /// </summary>
 /// <remarks>
 /// What is not in the archive: <c>.admin_password</c>, <c>.session_secret</c>, <c>kestrel.toml</c> and anything
@@ -22,7 +22,7 @@ public static class SnapshotWriter
 {
     public sealed record Summary(string Archive, long Bytes, SnapshotCounts Counts, double Seconds, IReadOnlyList<string> Skipped);
 
-    public static Summary Create(KestrelOptions options, string archivePath)
+    public static Summary Create(KestrelOptions options, string archivePath, BackupProgress? progress = null)
     {
         var started = Stopwatch.GetTimestamp();
         // A backup is background work: on a small host it competes with the server for the same cores,
@@ -49,13 +49,18 @@ public static class SnapshotWriter
         var partial = stem + ".tmp";
         try
         {
-            if (shared) PostgresSnapshot.CopyInto(options, snapshot);
-            else VacuumInto(database, snapshot);
+            using var postgres = shared ? PostgresSnapshot.Begin(options) : null;
+            if (postgres is not null) postgres.CopyInto(snapshot, progress);
+            else
+            {
+                progress?.Working("Copying the database");
+                VacuumInto(database, snapshot);
+            }
             var (projects, issues, events) = SnapshotDatabase.Count(snapshot);
-            // PostgreSQL mode has no maps yet (uploads need `serve`); a sourcemaps/ folder left in the data directory
-            // from SQLite days belongs to another database, so it is not taken.
-            var sourceMaps = shared ? null : Path.Combine(data.Root, SnapshotLayout.SourceMapsFolder);
-            var (maps, others, skipped) = WriteArchive(partial, snapshot, sourceMaps);
+            // On PostgreSQL the files come from the database's snapshot; a sourcemaps/ folder left in the data directory from
+            // SQLite days belongs to another database, so it is not taken.
+            var files = postgres is not null ? FromDatabase(postgres, stem + ".file") : FromFolder(Path.Combine(data.Root, SnapshotLayout.SourceMapsFolder));
+            var (maps, others, skipped) = WriteArchive(partial, snapshot, files, progress);
             File.Move(partial, archive, overwrite: true);
             return new Summary(archive, new FileInfo(archive).Length, new SnapshotCounts(projects, issues, events, maps, others),
                 Stopwatch.GetElapsedTime(started).TotalSeconds, skipped);
@@ -67,7 +72,8 @@ public static class SnapshotWriter
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new SnapshotException($"Writing {archive} failed: {e.Message}"); }
         finally
         {
-            foreach (var file in (string[])[snapshot, snapshot + "-journal", partial])
+            progress?.Done();
+            foreach (var file in (string[])[snapshot, snapshot + "-journal", partial, stem + ".file"])
                 try { File.Delete(file); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
@@ -99,54 +105,118 @@ public static class SnapshotWriter
         mode.ExecuteNonQuery();
     }
 
-    private static (int Maps, int Others, List<string> Skipped) WriteArchive(string partial, string snapshot, string? sourceMaps)
+    /// <summary>A file for the archive: its entry name, where it was found (for warnings), its size, and how to read it (null: gone since listed).</summary>
+    private sealed record ArchiveFile(string Name, SnapshotLayout.Kind Kind, string Origin, long Size, Func<FileContent?> Read);
+
+    private sealed record FileContent(byte[]? Bytes, Stream? Stream, string? Problem, UnixFileMode Mode, DateTimeOffset Modified);
+
+    private static (int Maps, int Others, List<string> Skipped) WriteArchive(string partial, string snapshot,
+        (IReadOnlyList<ArchiveFile> Files, List<string> Skipped) found, BackupProgress? progress)
     {
         var maps = 0;
         var others = 0;
-        var skipped = new List<string>();
+        var skipped = found.Skipped;
+        long bytesTotal = found.Files.Sum(f => f.Size), bytesDone = 0;
         using var file = PrivateFiles.CreateNew(partial);
         using var synced = new SteadySyncStream(file);
         // Fastest: most of the database is Brotli-compressed event payloads, which gzip barely shrinks.
         using (var gzip = new GZipStream(synced, CompressionLevel.Fastest, leaveOpen: true))
         using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
         {
+            progress?.Working("Compressing the database into the archive");
             tar.WriteEntry(snapshot, SnapshotLayout.DatabaseEntry);
-            foreach (var path in sourceMaps is null ? [] : FindFiles(sourceMaps))
+            foreach (var entry in found.Files)
             {
-                if (SnapshotLayout.EntryOfFile(sourceMaps!, path) is not ({ } name, var kind))
+                progress?.Bytes("Adding maps and release files", bytesDone, bytesTotal);
+                bytesDone += entry.Size;
+                if (entry.Read() is not { } content) continue; // deleted since it was listed
+                using var stream = content.Stream;
+                if (content.Problem is { } problem) { skipped.Add($"{entry.Origin}: it {problem}"); continue; }
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, entry.Name)
                 {
-                    if (path.EndsWith(".map", StringComparison.Ordinal)) skipped.Add($"{path}: a map belongs in sourcemaps/<project>/<release>/");
-                    continue;
-                }
-                var isMap = kind == SnapshotLayout.Kind.SourceMap;
-                if (ReadFile(path, isMap) is not { } content) continue; // deleted since the folder was listed
-                if (content.Problem is { } problem) { skipped.Add($"{path}: it {problem}"); continue; }
-                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name)
-                {
-                    DataStream = new MemoryStream(content.Bytes),
+                    DataStream = stream ?? new MemoryStream(content.Bytes!),
                     Mode = content.Mode,
                     ModificationTime = content.Modified,
                 });
-                if (isMap) maps++; else others++;
+                if (entry.Kind == SnapshotLayout.Kind.SourceMap) maps++; else others++;
             }
+            if (found.Files.Count > 0) progress?.Bytes("Adding maps and release files", bytesTotal, bytesTotal);
         }
         file.Flush(flushToDisk: true);
         return (maps, others, skipped);
+    }
+
+    /// <summary>The files under the data directory's sourcemaps/ (SQLite), each read whole and checked when its turn comes.</summary>
+    private static (IReadOnlyList<ArchiveFile>, List<string>) FromFolder(string sourceMaps)
+    {
+        var files = new List<ArchiveFile>();
+        var skipped = new List<string>();
+        foreach (var path in FindFiles(sourceMaps))
+        {
+            if (SnapshotLayout.EntryOfFile(sourceMaps, path) is not ({ } name, var kind))
+            {
+                if (path.EndsWith(".map", StringComparison.Ordinal)) skipped.Add($"{path}: a map belongs in sourcemaps/<project>/<release>/");
+                continue;
+            }
+            long size;
+            try { size = new FileInfo(path).Length; }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { continue; }
+            files.Add(new ArchiveFile(name, kind, path, size, () => ReadFile(path, kind == SnapshotLayout.Kind.SourceMap)));
+        }
+        return (files, skipped);
+    }
+
+    /// <summary>
+    /// The files the database holds (PostgreSQL), as of the backup's snapshot: each streamed from the database into one
+    /// scratch file beside the archive (the tar entry needs its length and a seekable stream), so memory stays bounded.
+    /// A map is still read whole to be checked, as on SQLite, so that the archive always passes <c>kestrel verify</c>.
+    /// </summary>
+    private static (IReadOnlyList<ArchiveFile>, List<string>) FromDatabase(PostgresSnapshot postgres, string scratch)
+    {
+        var files = new List<ArchiveFile>();
+        var skipped = new List<string>();
+        foreach (var stored in postgres.Files())
+        {
+            var name = SnapshotLayout.SourceMapsFolder + "/" + stored.FilePath;
+            if (SnapshotLayout.Classify(name, isDirectory: false) is not (SnapshotLayout.Kind.SourceMap or SnapshotLayout.Kind.ReleaseFile, var clean) classified || clean != name)
+            {
+                skipped.Add($"{name}: its path cannot be an archive entry");
+                continue;
+            }
+            files.Add(new ArchiveFile(name, classified.Kind, name, stored.Size, () =>
+            {
+                if (stored.Size > SnapshotReader.MaxFileBytes) return new FileContent([], null, $"is larger than {SnapshotReader.MaxFileBytes >> 20} MiB", default, default);
+                var stream = new FileStream(scratch, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+                postgres.CopyContent(stored.Sha256, stream);
+                stream.Position = 0;
+                string? problem = null;
+                if (classified.Kind == SnapshotLayout.Kind.SourceMap)
+                {
+                    var bytes = new byte[stream.Length];
+                    stream.ReadExactly(bytes);
+                    stream.Position = 0;
+                    problem = SourceMapCheck.Problem(bytes);
+                }
+                return new FileContent(null, stream, problem, UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                    DateTimeOffset.FromUnixTimeMilliseconds(stored.UploadedAt));
+            }));
+        }
+        return (files, skipped);
     }
 
     /// <summary>
     /// A file is read whole, and a map checked, before it goes in, so the archive always passes
     /// <c>kestrel verify</c>, and a file rewritten while it is read cannot make its entry's size disagree with its content.
     /// </summary>
-    private static (byte[] Bytes, string? Problem, UnixFileMode Mode, DateTimeOffset Modified)? ReadFile(string path, bool isMap)
+    private static FileContent? ReadFile(string path, bool isMap)
     {
         try
         {
             var info = new FileInfo(path);
-            if (info.Length > SnapshotReader.MaxFileBytes) return ([], $"is larger than {SnapshotReader.MaxFileBytes >> 20} MiB", default, default);
+            if (info.Length > SnapshotReader.MaxFileBytes) return new FileContent([], null, $"is larger than {SnapshotReader.MaxFileBytes >> 20} MiB", default, default);
             var bytes = File.ReadAllBytes(path);
             var mode = OperatingSystem.IsWindows() ? UnixFileMode.UserRead | UnixFileMode.UserWrite : info.UnixFileMode;
-            return (bytes, isMap ? SourceMapCheck.Problem(bytes) : null, mode, info.LastWriteTimeUtc);
+            return new FileContent(bytes, null, isMap ? SourceMapCheck.Problem(bytes) : null, mode, info.LastWriteTimeUtc);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
     }

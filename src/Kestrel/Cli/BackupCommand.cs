@@ -13,7 +13,7 @@ public static class BackupCommand
         if (CommandLine.LoadOptions(command) is not { } options) return 2;
         try
         {
-            var summary = SnapshotWriter.Create(options, archive);
+            var summary = SnapshotWriter.Create(options, archive, BackupProgress.ForTerminal());
             foreach (var skipped in summary.Skipped)
                 Console.Error.WriteLine($"kestrel: warning: left out {skipped}.");
             var c = summary.Counts;

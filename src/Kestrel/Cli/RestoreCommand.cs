@@ -16,7 +16,7 @@ public static class RestoreCommand
         if (CommandLine.LoadOptions(command) is not { } options) return 2;
         try
         {
-            var (restored, verification) = SnapshotRestorer.Restore(options, archive);
+            var (restored, verification) = SnapshotRestorer.Restore(options, archive, BackupProgress.ForTerminal());
             if (restored is null) return VerifyCommand.Report(archive, verification);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Restored {restored.Archive} into {restored.DataDirectory}: {restored.Counts.Describe()} in {restored.Seconds:0.0} s."));

@@ -13,7 +13,7 @@ public static class VerifyCommand
         if (CommandLine.LoadOptions(command) is null) return 2; // it uses no setting, but a bad one is reported by every command
         try
         {
-            var verification = SnapshotVerifier.VerifyOnly(archive);
+            var verification = SnapshotVerifier.VerifyOnly(archive, BackupProgress.ForTerminal());
             if (!verification.Ok) return Report(archive, verification);
             var c = verification.Counts!;
             var bytes = new FileInfo(archive).Length;

@@ -12,7 +12,7 @@ public sealed record AssembleRequest(string? Checksum, List<string>? Chunks, Lis
 public sealed record AssembleResponse(string State, IReadOnlyList<string> MissingChunks, string? Detail = null);
 
 /// <summary>
-/// The chunked upload of sentry-cli: chunks arrive named by their SHA-1 and wait in kestrel.db; assemble
+/// The chunked upload of sentry-cli: chunks arrive named by their SHA-1 and wait in the database (upload_chunks); assemble
 /// joins them in the order given, checks the whole file's SHA-1, reads the bundle and stores its maps and
 /// scripts through <see cref="SourceMapStore"/>. Answers <c>not_found</c> with the missing chunks until all
 /// are there, and <c>ok</c> once stored (again for repeated calls with the same checksum).
@@ -50,13 +50,13 @@ public sealed class ArtifactBundleAssembler(Database database, DatabaseWriter wr
         var release = string.IsNullOrEmpty(releaseFromPath) ? (string.IsNullOrEmpty(request.Version) ? null : request.Version) : releaseFromPath;
         if (release is not null && ReleaseNames.TryEncode(release, out var releaseError) is null) return Error(releaseError!);
 
-        using (var connection = database.Open())
+        using (var connection = database.Connect())
         {
             if (connection.ExecuteScalar<long>("SELECT COUNT(*) FROM artifact_bundles WHERE project_id = @projectId AND checksum = @checksum",
                     new { projectId = project.Id, checksum = request.Checksum }) > 0)
                 return new AssembleResponse("ok", []);
-            var present = connection.Query<string>("SELECT sha1 FROM upload_chunks WHERE project_id = @projectId AND sha1 IN @chunks",
-                new { projectId = project.Id, chunks }).ToHashSet(StringComparer.Ordinal);
+            var present = connection.Query<string>($"SELECT sha1 FROM upload_chunks WHERE project_id = @projectId AND sha1 {SourceMapStore.InList(connection, "@chunks")}",
+                new { projectId = project.Id, chunks = chunks.ToArray() }).ToHashSet(StringComparer.Ordinal);
             var missing = chunks.Where(c => !present.Contains(c)).Distinct().ToList();
             if (missing.Count > 0) return new AssembleResponse("not_found", missing);
         }
@@ -99,7 +99,8 @@ public sealed class ArtifactBundleAssembler(Database database, DatabaseWriter wr
                 INSERT INTO artifact_bundles (project_id, checksum, release, dist, file_count, assembled_at) VALUES (@projectId, @checksum, @release, @dist, @count, @now)
                 ON CONFLICT DO NOTHING
                 """, new { projectId = project.Id, checksum = request.Checksum, release, dist, count = files.Count, now }, session.Transaction);
-            session.Connection.Execute("DELETE FROM upload_chunks WHERE project_id = @projectId AND sha1 IN @chunks", new { projectId = project.Id, chunks }, session.Transaction);
+            session.Connection.Execute($"DELETE FROM upload_chunks WHERE project_id = @projectId AND sha1 {SourceMapStore.InList(session.Connection, "@chunks")}",
+                new { projectId = project.Id, chunks = chunks.ToArray() }, session.Transaction);
             return 0;
         }, cancellationToken);
         logger.LogInformation("Stored {Count} files from an artifact bundle for project {Project}, release {Release}", files.Count, project.Slug, release ?? "(none)");
@@ -108,9 +109,9 @@ public sealed class ArtifactBundleAssembler(Database database, DatabaseWriter wr
 
     private byte[] JoinChunks(long projectId, List<string> chunks)
     {
-        using var connection = database.Open();
-        var data = connection.Query<(string Sha1, byte[] Data)>("SELECT sha1, data FROM upload_chunks WHERE project_id = @projectId AND sha1 IN @chunks",
-            new { projectId, chunks }).ToDictionary(c => c.Sha1, c => c.Data, StringComparer.Ordinal);
+        using var connection = database.Connect();
+        var data = connection.Query<(string Sha1, byte[] Data)>($"SELECT sha1, data FROM upload_chunks WHERE project_id = @projectId AND sha1 {SourceMapStore.InList(connection, "@chunks")}",
+            new { projectId, chunks = chunks.ToArray() }).ToDictionary(c => c.Sha1, c => c.Data, StringComparer.Ordinal);
         using var blob = new MemoryStream();
         foreach (var sha1 in chunks) blob.Write(data[sha1]);
         return blob.ToArray();

@@ -205,7 +205,7 @@ public static class SentryCliEndpoints
         if (UploadDiskGuard.Refusal(http) is { } diskFull) return diskFull;
         IReadOnlyList<SourceFile> saved;
         try { saved = await store.SaveAsync(caller.ProjectId, caller.Project.Slug, version, dist, files!, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken); }
-        catch (SourceFileStoreException e) { return ApiError.Result(StatusCodes.Status409Conflict, e.Message); }
+        catch (SourceFileStoreException e) { return ApiError.Result(e.StatusCode, e.Message); }
         return Results.Json(FileView(saved[0]), statusCode: StatusCodes.Status201Created);
     }
 

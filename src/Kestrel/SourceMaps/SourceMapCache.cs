@@ -2,8 +2,8 @@ namespace Kestrel.SourceMaps;
 
 /// <summary>
 /// Parsed maps, least recently used evicted first, within a memory budget
-/// (<see cref="Platform.KestrelOptions.SourceMapCacheMegabytes"/>). Keys name a file's content (path and
-/// SHA-1), so a replaced file is a new key and its old entry simply ages out. A map larger than the whole
+/// (<see cref="Platform.KestrelOptions.SourceMapCacheMegabytes"/>). Keys name a file's content (its SHA-256,
+/// or path and SHA-1 for files stored before SHA-256 was recorded), so a replaced file is a new key and its old entry simply ages out. A map larger than the whole
 /// budget is parsed for the one use and not kept. Two threads missing the same key may both parse it.
 /// </summary>
 public sealed class SourceMapCache(long budgetBytes)

@@ -79,7 +79,7 @@ public static class SourceMapEndpoints
         if (UploadDiskGuard.Refusal(http) is { } diskFull) return diskFull;
         IReadOnlyList<SourceFile> saved;
         try { saved = await store.SaveAsync(caller.ProjectId, caller.Project.Slug, release, "", files, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken); }
-        catch (SourceFileStoreException e) { return ApiError.Result(StatusCodes.Status409Conflict, e.Message); }
+        catch (SourceFileStoreException e) { return ApiError.Result(e.StatusCode, e.Message); }
         return Results.Json(new { release, files = saved.Select(FileView.From) }, KestrelJson.Options, statusCode: StatusCodes.Status201Created);
     }
 

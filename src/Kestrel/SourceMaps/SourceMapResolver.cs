@@ -111,7 +111,8 @@ public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache
             lookups[key] = known;
         }
         if (known.Found is not var (file, method)) return null;
-        var map = cache.GetOrLoad(file.FilePath + "\n" + file.Sha1, () => Load(file));
+        // By content: a map parsed once serves every file with the same bytes, on this node, whichever node stored it.
+        var map = cache.GetOrLoad(file.Sha256 ?? file.FilePath + "\n" + file.Sha1, () => Load(file));
         return map is null ? null : new FoundMap(map, file.Url, method);
     }
 
@@ -179,7 +180,7 @@ public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache
 
     /// <summary>
     /// What remembered look-ups are valid for: this process's uploads change the store's generation at once,
-    /// and every 10 s everything is looked up again, in case another process changed the files. With no
+    /// and every 10 s everything is looked up again, in case another process (on PostgreSQL: another node) changed the files. With no
     /// recheck interval every call gets a stamp of its own, so nothing is remembered.
     /// </summary>
     private long Stamp() => recheckMilliseconds == 0

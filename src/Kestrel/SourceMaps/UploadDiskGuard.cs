@@ -10,6 +10,11 @@ namespace Kestrel.SourceMaps;
 /// a large upload takes a while; a refused upload writes nothing. The body carries the sentence twice: as
 /// <c>error</c>, like every Kestrel API error, and as <c>detail</c>, which is what sentry-cli prints.
 /// </summary>
+/// <remarks>
+/// On PostgreSQL uploads do not go to the data directory but into the database (<see cref="SourceContents"/>), whose disk
+/// this node cannot see: the guard never refuses there (<see cref="DiskGuard.IsLow"/>), and PostgreSQL's own refusal
+/// for lack of disk is answered the same way, 507 with the sentence, and nothing stored (<see cref="SourceMapStore"/>).
+/// </remarks>
 public static class UploadDiskGuard
 {
     private const int RetryAfterSeconds = 60;

@@ -11,6 +11,7 @@ public sealed class BackupTests
     /// database holds a count between the counts before and after the backup, and is consistent in itself.
     /// </summary>
     [Fact]
+    [Trait("Engine", "sqlite")] // SQLite by nature: counts read from the live kestrel.db beside its WAL, maps written into the data directory
     public async Task A_backup_under_steady_ingest_is_a_consistent_snapshot_and_fails_no_request()
     {
         using var output = new TempDirectory();
@@ -73,6 +74,7 @@ public sealed class BackupTests
 
     /// <summary>PRODUCT.md §8: a server on the extracted data behaves like the original; tokens work because their hashes are in the database.</summary>
     [Fact]
+    [Trait("Engine", "sqlite")] // SQLite by nature: the archive extracted with plain tar is a SQLite data directory
     public async Task A_server_started_on_extracted_data_accepts_the_original_token_and_has_the_maps()
     {
         using var output = new TempDirectory();
@@ -106,6 +108,7 @@ public sealed class BackupTests
     }
 
     [Fact]
+    [Trait("Engine", "sqlite")] // SQLite by nature: a missing or unreadable kestrel.db (PostgreSQL's mistakes: PostgresStorageTests)
     public async Task Backup_mistakes_get_one_sentence_and_leave_no_file()
     {
         using var data = new TempDirectory();

@@ -30,6 +30,7 @@ public sealed partial class ContainerImageTests
     }
 
     [Fact]
+    [Trait("Engine", "sqlite")] // SQLite by nature: the image's /data layout, with the archive written into the data directory
     public async Task The_binary_serves_and_backs_up_in_the_image_layout()
     {
         using var root = new TempDirectory();

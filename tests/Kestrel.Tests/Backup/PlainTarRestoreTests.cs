@@ -6,6 +6,7 @@ namespace Kestrel.Tests.Backup;
 /// PRODUCT.md §8: users restore with <c>tar -xzf snapshot.tar.gz -C /data</c> while the server is stopped.
 /// When that server had crashed, its kestrel.db-wal is still there and must not be replayed into the snapshot.
 /// </summary>
+[Trait("Engine", "sqlite")] // SQLite by nature: kestrel.db, its WAL and the sqlite3 tool
 public sealed class PlainTarRestoreTests
 {
     /// <summary>30 events, a backup, 30 more events, then SIGKILL by PID: the server's log stays behind.</summary>

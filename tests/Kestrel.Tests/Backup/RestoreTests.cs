@@ -4,6 +4,7 @@ using Kestrel.Tests.Support;
 namespace Kestrel.Tests.Backup;
 
 /// <summary><c>kestrel restore</c>: verify first, refuse while a server runs, swap the database and maps, keep the secrets.</summary>
+[Trait("Engine", "sqlite")] // SQLite by nature: restore into a data directory, under its lock (into PostgreSQL: PostgresStorageTests, PostgresMapsTests)
 public sealed class RestoreTests
 {
     [Fact]

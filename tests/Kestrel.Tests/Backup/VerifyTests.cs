@@ -5,6 +5,7 @@ using Kestrel.Tests.Support;
 namespace Kestrel.Tests.Backup;
 
 /// <summary><c>kestrel verify</c>: exit 0 for a good snapshot, 1 with a sentence per problem for anything else.</summary>
+[Trait("Engine", "sqlite")] // verify reads only the archive, the same on both engines; these archives are crafted from a SQLite data directory
 public sealed class VerifyTests : IAsyncLifetime
 {
     private readonly TempDirectory data = new();

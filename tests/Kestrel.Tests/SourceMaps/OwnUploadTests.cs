@@ -17,7 +17,7 @@ public sealed class OwnUploadTests
 
         var uploaded = await project.UploadOkAsync("1.0", ("static/js/app.min.js.map", await File.ReadAllBytesAsync(bundle + ".map")));
         Assert.Equal("static/js/app.min.js.map", uploaded.GetProperty("files")[0].GetProperty("name").GetString());
-        Assert.True(File.Exists(Path.Combine(server.DataDirectory, "sourcemaps", project.Slug, "1.0", "static/js/app.min.js.map")));
+        Assert.True(StoredFiles.Exists(server, $"{project.Slug}/1.0/static/js/app.min.js.map"));
 
         await project.IngestAsync(await NodeTools.ReportEventAsync(bundle, "1.0"));
 
@@ -166,7 +166,7 @@ public sealed class OwnUploadTests
             var listed = await project.GetJsonAsync(UploadClient.ReleasePath(release));
             Assert.Equal(release, listed.GetProperty("release").GetString());
         }
-        var directories = Directory.GetDirectories(Path.Combine(server.DataDirectory, "sourcemaps", project.Slug)).Select(Path.GetFileName).Order().ToArray();
+        var directories = StoredFiles.Paths(server, project.Slug + "/").Select(p => p.Split('/')[1]).Distinct().Order().ToArray();
         Assert.Equal(releases.Length, directories.Length);
         Assert.All(directories, d => Assert.Equal(d, Kestrel.SourceMaps.ReleaseNames.Encode(Kestrel.SourceMaps.ReleaseNames.Decode(d!)!)));
         Assert.Equal(releases.Order(), directories.Select(d => Kestrel.SourceMaps.ReleaseNames.Decode(d!)).Order());
@@ -185,17 +185,17 @@ public sealed class OwnUploadTests
         var project = await server.CreateProjectAsync();
         var map = System.Text.Encoding.UTF8.GetBytes("""{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAA"}""");
         await project.UploadOkAsync("1.0", ("a.js.map", map), ("js/b.js.map", map), ("c.js", "var c;\n//# sourceMappingURL=c.js.map\n"u8.ToArray()));
-        var directory = Path.Combine(server.DataDirectory, "sourcemaps", project.Slug, "1.0");
+        var directory = $"{project.Slug}/1.0/";
 
         using (var one = await project.SendAsync(HttpMethod.Delete, UploadClient.ReleasePath("1.0") + "?file=js/b.js.map"))
             Assert.Equal(HttpStatusCode.OK, one.StatusCode);
-        Assert.False(File.Exists(Path.Combine(directory, "js", "b.js.map")));
+        Assert.False(StoredFiles.Exists(server, directory + "js/b.js.map"));
         var files = (await project.GetJsonAsync(UploadClient.ReleasePath("1.0"))).GetProperty("files").EnumerateArray();
         Assert.Equal(["a.js.map", "c.js"], files.Select(f => f.GetProperty("name").GetString()));
 
         using (var all = await project.SendAsync(HttpMethod.Delete, UploadClient.ReleasePath("1.0")))
             Assert.Equal(HttpStatusCode.OK, all.StatusCode);
-        Assert.False(File.Exists(Path.Combine(directory, "a.js.map")));
+        Assert.False(StoredFiles.Exists(server, directory + "a.js.map"));
         using (var again = await project.SendAsync(HttpMethod.Delete, UploadClient.ReleasePath("1.0")))
             Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
         using (var unknown = await project.SendAsync(HttpMethod.Get, UploadClient.ReleasePath("nope")))
@@ -223,7 +223,7 @@ public sealed class OwnUploadTests
         var bundle = await NodeTools.BuildAppAsync(build.Path);
         await using var server = await KestrelServer.StartAsync();
         var project = await server.CreateProjectAsync();
-        var options = new Kestrel.Platform.KestrelOptions { DataDirectory = server.DataDirectory };
+        var options = new Kestrel.Platform.KestrelOptions { DataDirectory = server.DataDirectory, DatabaseUrl = Engines.DatabaseUrlFor(server.DataDirectory) };
         using var loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(_ => { });
         var reader = Kestrel.SourceMaps.SourceMapResolver.ForReading(new Kestrel.Platform.Database(options), options, loggers);
         var stored = JsonDocument.Parse(await NodeTools.ReportEventAsync(bundle, "1.0")).RootElement;

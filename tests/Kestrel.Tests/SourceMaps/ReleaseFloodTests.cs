@@ -43,8 +43,18 @@ public sealed class ReleaseFloodTests
         var project = await server.CreateProjectAsync("shop");
         await project.UploadOkAsync("newest", ("app.min.js.map", """{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAA"}"""u8.ToArray()));
         // As many releases as the flood once made, written beside the server as an old database would hold them.
-        using (var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "kestrel.db")}"))
+        if (Engines.DatabaseUrlFor(server.DataDirectory) is { } url)
         {
+            await using var postgres = new Npgsql.NpgsqlConnection(Kestrel.Platform.PostgresUrl.ToConnectionString(url));
+            await postgres.OpenAsync();
+            await using var flood = new Npgsql.NpgsqlCommand(
+                "INSERT INTO releases (project_id, name, created_at) SELECT @project, 'flood-' || i, 1000 + i FROM generate_series(1, 20000) i", postgres);
+            flood.Parameters.AddWithValue("project", project.Id);
+            await flood.ExecuteNonQueryAsync();
+        }
+        else
+        {
+            using var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "kestrel.db")}");
             connection.Open();
             using var insert = connection.CreateCommand();
             insert.CommandText = """

@@ -28,7 +28,7 @@ public sealed class SentryCliTests
 
         var debugId = JsonDocument.Parse(await File.ReadAllTextAsync(bundle + ".map")).RootElement.GetProperty("debugId").GetString()!;
         // No release: the map is kept under the reserved directory, by debug ID.
-        Assert.True(File.Exists(Path.Combine(server.DataDirectory, "sourcemaps", project.Slug, "~none", debugId, "app.min.js.map")));
+        Assert.True(StoredFiles.Exists(server, $"{project.Slug}/~none/{debugId}/app.min.js.map"));
 
         // It belongs to no release, yet the releases API and page show it, by debug ID.
         var releases = await project.GetJsonAsync("/api/releases");
@@ -99,7 +99,7 @@ public sealed class SentryCliTests
         Assert.Contains("artifact bundle", upload.Stdout + upload.Stderr);
         AssertSucceeded(await SentryCliAsync(NodeTools.SentryCli2, project, build.Path, ["releases", .. target, "finalize", "web@2.0.0"]), "releases finalize");
 
-        Assert.True(File.Exists(Path.Combine(server.DataDirectory, "sourcemaps", project.Slug, "web@2.0.0", "static", "js", "app.min.js.map")));
+        Assert.True(StoredFiles.Exists(server, $"{project.Slug}/web@2.0.0/static/js/app.min.js.map"));
         var release = Assert.Single((await project.GetJsonAsync("/api/releases")).GetProperty("releases").EnumerateArray());
         Assert.True(release.TryGetProperty("finalizedAt", out _));
 
@@ -121,6 +121,6 @@ public sealed class SentryCliTests
             "sourcemaps", "upload", "--org", "o", "--project", project.Slug, "--release", "r1", Path.GetDirectoryName(bundle)!);
         Assert.NotEqual(0, result.ExitCode);
         Assert.Empty((await project.GetJsonAsync("/api/releases")).GetProperty("releases").EnumerateArray());
-        Assert.False(Directory.Exists(Path.Combine(server.DataDirectory, "sourcemaps", project.Slug)));
+        Assert.Empty(StoredFiles.Paths(server, project.Slug + "/"));
     }
 }

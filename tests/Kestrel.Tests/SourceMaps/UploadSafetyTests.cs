@@ -23,8 +23,7 @@ public sealed class UploadSafetyTests(KestrelServerFixture fixture) : IClassFixt
     private async Task AssertNothingStored(TestProject project)
     {
         Assert.Empty((await project.GetJsonAsync("/api/releases")).GetProperty("releases").EnumerateArray());
-        var root = Path.Combine(fixture.Kestrel.DataDirectory, "sourcemaps", project.Slug);
-        Assert.True(!Directory.Exists(root) || Directory.GetFiles(root, "*", SearchOption.AllDirectories).Length == 0);
+        Assert.Empty(StoredFiles.Paths(fixture.Kestrel, project.Slug + "/"));
     }
 
     [Theory]
