@@ -38,7 +38,6 @@ public static class CommandLine
         KestrelOptions options;
         try { options = SettingsLoader.Load(command.ConfigPath, environment); }
         catch (ConfigurationException e) { Fail(e.Message); return null; }
-        if (options.DatabaseUrl is not null && PostgresMode.Refusal(command.Verb) is { } refusal) { Fail(refusal); return null; }
         return options;
     }
 
