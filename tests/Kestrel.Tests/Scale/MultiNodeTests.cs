@@ -180,6 +180,8 @@ public sealed class MultiNodeTests
                 ["KESTREL_DATABASE_URL"] = databaseUrl ?? await PostgresCluster.CreateDatabaseAsync(),
                 ["KESTREL_ADMIN_PASSWORD"] = Password,
                 ["KESTREL_TRUSTED_PROXIES"] = "127.0.0.1",
+                // Every request of these tests comes from one loopback client, more at once than one client may send.
+                ["KESTREL_INGEST_MAX_REQUESTS_PER_CLIENT"] = "1000",
             };
             var started = new KestrelServer[count];
             for (var i = 0; i < count; i++) started[i] = await KestrelServer.StartAsync(environment);
