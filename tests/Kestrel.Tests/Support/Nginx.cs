@@ -32,10 +32,12 @@ public sealed partial class Nginx : IAsyncDisposable
         var port = FreePort();
         var site = File.ReadAllText(Path.Combine(SentryClients.RepositoryRoot, "deploy", "nginx", "kestrel.conf"));
         var servers = string.Join("\n", nodes.Select(n => $"    server {n.Host}:{n.Port} max_fails=1 fail_timeout=5s;"));
-        site = UpstreamServers().Replace(site, "", 0);
+        site = UpstreamServers().Replace(site, "");
         site = site.Replace("    keepalive 32;", servers + "\n    keepalive 32;");
         site = site.Replace("    listen 80;", $"    listen 127.0.0.1:{port};");
-        Assert.Contains($"127.0.0.1:{port}", site);
+        // No test sends a packet beyond loopback: every address left in the site must be a loopback one.
+        Assert.All(Addresses().Matches(site), m => Assert.StartsWith("127.", m.Value));
+        Assert.Contains($"listen 127.0.0.1:{port};", site);
         var p = prefix.Path;
         File.WriteAllText(Path.Combine(p, "nginx.conf"), $$"""
             daemon off;
@@ -74,6 +76,9 @@ public sealed partial class Nginx : IAsyncDisposable
 
     [GeneratedRegex(@"^    server 10\.0\.0\.\d+:8080[^\n]*\n", RegexOptions.Multiline)]
     private static partial Regex UpstreamServers();
+
+    [GeneratedRegex(@"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")]
+    private static partial Regex Addresses();
 
     private static bool Accepts(int port)
     {
