@@ -6,16 +6,21 @@ namespace Kestrel.Alerts;
 
 /// <summary>
 /// The enabled rules of each project, as the writer last read them. Every change of a rule or channel
-/// runs on the writer and calls <see cref="IWriterMemo.Forget"/>, so an event never sees stale rules,
-/// and a project without rules costs ingest one dictionary look-up per request.
+/// made through this node runs on its writer and calls <see cref="IWriterMemo.Forget"/>, so an event never
+/// sees stale rules, and a project without rules costs ingest one dictionary look-up per request. On
+/// PostgreSQL another node may change them: there a project's rules are read again once they are
+/// <see cref="SharedFreshness"/> old, so a change made anywhere counts everywhere within that time.
 /// </summary>
 public sealed class AlertRuleMemo : IWriterMemo
 {
-    private readonly Dictionary<long, AlertRule[]> rules = [];
+    private const long SharedFreshness = 2_000; // ms
+    private readonly Dictionary<long, (AlertRule[] Rules, long ReadAt)> rules = [];
 
     public AlertRule[] For(WriterSession session, long projectId)
     {
-        if (rules.TryGetValue(projectId, out var known)) return known;
+        var now = Environment.TickCount64;
+        if (rules.TryGetValue(projectId, out var known)
+            && (session.Connection is Microsoft.Data.Sqlite.SqliteConnection || now - known.ReadAt < SharedFreshness)) return known.Rules;
         var command = session.Command("""
             SELECT r.id, r.trigger, r.threshold, r.window_minutes, r.level, r.environment, r.cooldown_minutes, l.channel_id
             FROM alert_rules r JOIN alert_rule_channels l ON l.rule_id = r.id
@@ -36,7 +41,9 @@ public sealed class AlertRuleMemo : IWriterMemo
                 }
                 found[^1].Channels.Add(reader.GetInt64(7));
             }
-        return rules[projectId] = found.Select(f => f.Rule).ToArray();
+        var read = found.Select(f => f.Rule).ToArray();
+        rules[projectId] = (read, now);
+        return read;
     }
 
     public void Forget() => rules.Clear();

@@ -92,7 +92,7 @@ public sealed class IssueStore(Database database, DatabaseWriter? writer)
         connection.Query<(string EventId, string Name, string Email, string Comments, string Url, long ReceivedAt)>($"""
             SELECT event_id, name, email, comments, url, received_at FROM (
                 SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY id) AS n
-                FROM user_feedback WHERE project_id = @projectId AND event_id {InList(connection, "@eventIds")}) AS numbered
+                FROM user_feedback WHERE project_id = @projectId AND event_id {Sql.InList(connection, "@eventIds")}) AS numbered
             WHERE n <= @max ORDER BY id
             """, new { projectId, eventIds, max = UserFeedback.MaxPerEvent })
         .ToLookup(f => f.EventId, f => new FeedbackView(f.Name, f.Email, f.Comments, f.Url, IssueView.Time(f.ReceivedAt)));
@@ -105,11 +105,4 @@ public sealed class IssueStore(Database database, DatabaseWriter? writer)
             (connection, transaction) => StatusChanges.Apply(connection, transaction, projectId, issueId, change, actor, nowMs), cancellationToken);
         return changed ? Get(projectId, issueId) : null;
     }
-
-    /// <summary>
-    /// "IN @list" for an array parameter. Dapper expands a list into one parameter per item on SQLite, but hands Npgsql
-    /// the whole array as one parameter, which PostgreSQL compares with <c>= ANY</c> (its IN takes a list, not an array).
-    /// </summary>
-    internal static string InList(DbConnection connection, string parameter) =>
-        connection is Npgsql.NpgsqlConnection ? $"= ANY({parameter})" : $"IN {parameter}";
 }

@@ -55,7 +55,7 @@ public sealed class ArtifactBundleAssembler(Database database, DatabaseWriter wr
             if (connection.ExecuteScalar<long>("SELECT COUNT(*) FROM artifact_bundles WHERE project_id = @projectId AND checksum = @checksum",
                     new { projectId = project.Id, checksum = request.Checksum }) > 0)
                 return new AssembleResponse("ok", []);
-            var present = connection.Query<string>($"SELECT sha1 FROM upload_chunks WHERE project_id = @projectId AND sha1 {SourceMapStore.InList(connection, "@chunks")}",
+            var present = connection.Query<string>($"SELECT sha1 FROM upload_chunks WHERE project_id = @projectId AND sha1 {Sql.InList(connection, "@chunks")}",
                 new { projectId = project.Id, chunks = chunks.ToArray() }).ToHashSet(StringComparer.Ordinal);
             var missing = chunks.Where(c => !present.Contains(c)).Distinct().ToList();
             if (missing.Count > 0) return new AssembleResponse("not_found", missing);
@@ -99,7 +99,7 @@ public sealed class ArtifactBundleAssembler(Database database, DatabaseWriter wr
                 INSERT INTO artifact_bundles (project_id, checksum, release, dist, file_count, assembled_at) VALUES (@projectId, @checksum, @release, @dist, @count, @now)
                 ON CONFLICT DO NOTHING
                 """, new { projectId = project.Id, checksum = request.Checksum, release, dist, count = files.Count, now }, session.Transaction);
-            session.Connection.Execute($"DELETE FROM upload_chunks WHERE project_id = @projectId AND sha1 {SourceMapStore.InList(session.Connection, "@chunks")}",
+            session.Connection.Execute($"DELETE FROM upload_chunks WHERE project_id = @projectId AND sha1 {Sql.InList(session.Connection, "@chunks")}",
                 new { projectId = project.Id, chunks = chunks.ToArray() }, session.Transaction);
             return 0;
         }, cancellationToken);
@@ -110,7 +110,7 @@ public sealed class ArtifactBundleAssembler(Database database, DatabaseWriter wr
     private byte[] JoinChunks(long projectId, List<string> chunks)
     {
         using var connection = database.Connect();
-        var data = connection.Query<(string Sha1, byte[] Data)>($"SELECT sha1, data FROM upload_chunks WHERE project_id = @projectId AND sha1 {SourceMapStore.InList(connection, "@chunks")}",
+        var data = connection.Query<(string Sha1, byte[] Data)>($"SELECT sha1, data FROM upload_chunks WHERE project_id = @projectId AND sha1 {Sql.InList(connection, "@chunks")}",
             new { projectId, chunks = chunks.ToArray() }).ToDictionary(c => c.Sha1, c => c.Data, StringComparer.Ordinal);
         using var blob = new MemoryStream();
         foreach (var sha1 in chunks) blob.Write(data[sha1]);

@@ -261,7 +261,7 @@ public sealed class SourceMapStore(Database database, DatabaseWriter? writer, Ke
     {
         if (releases.Count == 0) return Array.Empty<SourceFile>().ToLookup(f => f.Release!);
         using var connection = database.Connect();
-        return connection.Query<SourceFile>(Select + $" WHERE project_id = @projectId AND release {InList(connection, "@releases")} ORDER BY url_path, dist",
+        return connection.Query<SourceFile>(Select + $" WHERE project_id = @projectId AND release {Sql.InList(connection, "@releases")} ORDER BY url_path, dist",
                 new { projectId, releases = releases.ToArray() })
             .ToLookup(f => f.Release!);
     }
@@ -285,7 +285,7 @@ public sealed class SourceMapStore(Database database, DatabaseWriter? writer, Ke
         if (urlPaths.Count == 0) return [];
         using var connection = database.Connect();
         return connection.Query<SourceFile>(Select + $"""
-             WHERE project_id = @projectId AND release = @release AND dist IN (@dist, '') AND url_path {InList(connection, "@urlPaths")}
+             WHERE project_id = @projectId AND release = @release AND dist IN (@dist, '') AND url_path {Sql.InList(connection, "@urlPaths")}
             ORDER BY dist = @dist DESC, uploaded_at DESC, id DESC
             """, new { projectId, release, dist, urlPaths = urlPaths.ToArray() }).AsList();
     }
@@ -350,13 +350,6 @@ public sealed class SourceMapStore(Database database, DatabaseWriter? writer, Ke
     {
         try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
-
-    /// <summary>
-    /// "IN @list" for an array parameter: Dapper expands a list into one parameter per item on SQLite, but hands Npgsql the
-    /// whole array as one parameter, which PostgreSQL compares with <c>= ANY</c>. (The same helper as Issues' <c>IssueStore.InList</c>.)
-    /// </summary>
-    internal static string InList(System.Data.Common.DbConnection connection, string parameter) =>
-        connection is NpgsqlConnection ? $"= ANY({parameter})" : $"IN {parameter}";
 
     private static DateTime Time(long ms) => DateTime.UnixEpoch.AddMilliseconds(ms);
 }

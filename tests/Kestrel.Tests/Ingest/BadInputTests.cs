@@ -33,9 +33,7 @@ public sealed class BadInputTests : IAsyncLifetime
 
     private long StoredEvents()
     {
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
-            $"Data Source={Path.Combine(server.DataDirectory, "kestrel.db")};Mode=ReadOnly;Pooling=False");
-        connection.Open();
+        using var connection = server.OpenDatabase();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT COUNT(*) FROM events";
         return (long)command.ExecuteScalar()!;

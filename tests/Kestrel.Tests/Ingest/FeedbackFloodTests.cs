@@ -34,12 +34,11 @@ public sealed class FeedbackFloodTests
         }
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
 
-        using (var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "kestrel.db")};Mode=ReadOnly"))
+        using (var connection = server.OpenDatabase())
         {
-            connection.Open();
             using var count = connection.CreateCommand();
             count.CommandText = "SELECT count(*) FROM user_feedback";
-            Assert.Equal(100L, count.ExecuteScalar());
+            Assert.Equal(100L, Convert.ToInt64(count.ExecuteScalar()));
         }
 
         var issueId = Assert.Single(await project.IssuesAsync()).GetProperty("id").GetInt64();

@@ -23,6 +23,21 @@ public sealed class PostgresIngestTests
         return connection;
     }
 
+    /// <summary>
+    /// A new-issue rule on one webhook channel, written straight into the database as the alerts API stores it; the
+    /// outbox row per channel is what "fires" means.
+    /// </summary>
+    private static long AddNewIssueRule(string url, TestProject project)
+    {
+        using var connection = Open(url);
+        var channelId = connection.ExecuteScalar<long>(
+            "INSERT INTO alert_channels (project_id, name, kind, url, created_at) VALUES (@Id, 'hook', 'webhook', 'http://127.0.0.1:9/', 0) RETURNING id", project);
+        var ruleId = connection.ExecuteScalar<long>(
+            "INSERT INTO alert_rules (project_id, name, trigger, created_at) VALUES (@Id, 'new', 'new_issue', 0) RETURNING id", project);
+        connection.Execute("INSERT INTO alert_rule_channels (rule_id, channel_id) VALUES (@ruleId, @channelId)", new { ruleId, channelId });
+        return ruleId;
+    }
+
     [Fact]
     public async Task The_same_new_error_sent_to_two_nodes_at_once_makes_one_issue_one_created_entry_and_one_new_issue_alert()
     {
@@ -32,16 +47,7 @@ public sealed class PostgresIngestTests
         await using var first = await KestrelServer.StartAsync(environment);
         await using var second = await KestrelServer.StartAsync(environment);
         var project = await first.CreateProjectAsync("race");
-        long ruleId;
-        using (var connection = Open(url))
-        {
-            // A new-issue rule, written as the alerts API stores it; the outbox row per channel is what "fires" means.
-            var channelId = connection.ExecuteScalar<long>(
-                "INSERT INTO alert_channels (project_id, name, kind, url, created_at) VALUES (@Id, 'hook', 'webhook', 'http://127.0.0.1:9/', 0) RETURNING id", project);
-            ruleId = connection.ExecuteScalar<long>(
-                "INSERT INTO alert_rules (project_id, name, trigger, created_at) VALUES (@Id, 'new', 'new_issue', 0) RETURNING id", project);
-            connection.Execute("INSERT INTO alert_rule_channels (rule_id, channel_id) VALUES (@ruleId, @channelId)", new { ruleId, channelId });
-        }
+        var ruleId = AddNewIssueRule(url, project);
 
         const int perNode = 60;
         var error = Events.Exception("RaceError", "both nodes see it first", function: "checkout", file: "app/race.py");
@@ -57,6 +63,25 @@ public sealed class PostgresIngestTests
         Assert.Equal(2 * perNode, check.ExecuteScalar<long>("SELECT CAST(sum(count) AS BIGINT) FROM issue_hourly WHERE issue_id = @Id", new { issue.Id }));
         Assert.Equal(1, check.ExecuteScalar<long>("SELECT count(*) FROM issue_activity WHERE issue_id = @Id AND kind = 'created'", new { issue.Id }));
         Assert.Equal(1, check.ExecuteScalar<long>("SELECT count(*) FROM alert_deliveries WHERE rule_id = @ruleId AND trigger = 'new_issue'", new { ruleId }));
+    }
+
+    [Fact]
+    public async Task An_alert_rule_made_through_another_node_fires_on_this_one_within_seconds()
+    {
+        var url = await PostgresCluster.CreateDatabaseAsync();
+        await using var node = await KestrelServer.StartAsync(new Dictionary<string, string> { ["KESTREL_DATABASE_URL"] = url });
+        var project = await node.CreateProjectAsync("rules");
+        await project.IngestAsync(Events.Exception("BeforeTheRule", "the writer reads the project's rules: none yet"));
+
+        var ruleId = AddNewIssueRule(url, project); // as another node's alerts API would: this node's writer never hears of it
+
+        using var check = Open(url);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        for (var n = 0; check.ExecuteScalar<long>("SELECT count(*) FROM alert_deliveries WHERE rule_id = @ruleId", new { ruleId }) == 0; n++)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "a new issue 10 s after the rule was made elsewhere still fired nothing");
+            await project.IngestAsync(Events.Exception($"AfterTheRule{n}", "a new issue each time"));
+        }
     }
 
     [Fact]

@@ -83,6 +83,20 @@ public sealed partial class KestrelServer : IAsyncDisposable
     [GeneratedRegex(@"listening on (http://[0-9.:]+)")]
     private static partial Regex ListeningLine();
 
+    /// <summary>
+    /// A connection to the server's database, whichever the engine: its KESTREL_DATABASE_URL (given, or the PostgreSQL
+    /// test run's database of its data directory), else kestrel.db read-only. For a test that checks what was stored.
+    /// </summary>
+    public System.Data.Common.DbConnection OpenDatabase()
+    {
+        var url = Environment?.GetValueOrDefault("KESTREL_DATABASE_URL") ?? Engines.DatabaseUrlFor(DataDirectory);
+        System.Data.Common.DbConnection connection = url is not null
+            ? new Npgsql.NpgsqlConnection(Kestrel.Platform.PostgresUrl.ToConnectionString(url))
+            : new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(DataDirectory, "kestrel.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        return connection;
+    }
+
     /// <summary>Creates a project through the CLI, the way an operator would, while the server runs.</summary>
     public async Task<TestProject> CreateProjectAsync(string name = "app")
     {

@@ -78,7 +78,7 @@ public sealed class IssueListQuery(Database database)
         var result = issueIds.ToDictionary(id => id, _ => new long[hours]);
         if (issueIds.Length == 0) return result;
         foreach (var (issueId, hour, count) in connection.Query<(long, long, long)>(
-            $"SELECT issue_id, hour, count FROM issue_hourly WHERE issue_id {IssueStore.InList(connection, "@issueIds")} AND hour >= @from AND hour <= @currentHour",
+            $"SELECT issue_id, hour, count FROM issue_hourly WHERE issue_id {Sql.InList(connection, "@issueIds")} AND hour >= @from AND hour <= @currentHour",
             new { issueIds, from, currentHour }))
             result[issueId][(hour - from) / 3_600_000] += count;
         return result;
