@@ -56,21 +56,17 @@ public sealed class PendingIssueCounts : IPendingWrites
     // Regressions' rule, asked only for the issues this answers are resolved. On PostgreSQL another node may have
     // counted the issue meanwhile: the update waits for its commit and answers the status as that node left it, so a
     // regression is decided by one node only.
-    private static readonly Dialect<string> CountIssueSql = new("""
+    private const string CountIssueText = """
         UPDATE issues SET
             event_count = event_count + @count,
-            last_seen = max(last_seen, @now),
+            last_seen = {0}(last_seen, @now),
             level = @level
         WHERE id = @issue
         RETURNING status, event_count
-        """, """
-        UPDATE issues SET
-            event_count = event_count + @count,
-            last_seen = greatest(last_seen, @now),
-            level = @level
-        WHERE id = @issue
-        RETURNING status, event_count
-        """);
+        """;
+
+    // The larger of two values: SQLite's scalar max(), PostgreSQL's greatest().
+    private static readonly Dialect<string> CountIssueSql = new(string.Format(CountIssueText, "max"), string.Format(CountIssueText, "greatest"));
 
     private const string CountHourSql = """
         INSERT INTO issue_hourly (issue_id, hour, count) VALUES (@issue, @hour, @count)
