@@ -50,10 +50,10 @@ public sealed class EventStore(DatabaseWriter writer)
         """;
 
     /// <summary>
-    /// Stores the events of known issues now; events of fingerprints no issue has yet wait for
-    /// <see cref="PendingIssueCounts"/>, which makes those issues at the commit, all in key order (so two nodes making
-    /// the same new issues lock them in the same order and cannot deadlock), then stores their events. What storing
-    /// does to the issues (counts, trend, tags, regressions, alerts) is made there too, once per transaction.
+    /// Finds the issue of each event; the events wait for <see cref="PendingIssueCounts"/>, which at the commit makes the
+    /// issues no event had before, all in key order (so two nodes making the same new issues lock them in the same order
+    /// and cannot deadlock), then stores every event of the transaction. What storing does to the issues (counts, trend,
+    /// tags, regressions, alerts) is made there too, once per transaction.
     /// </summary>
     private static string[] Store(WriterSession session, long projectId, IReadOnlyList<PreparedEvent> events, long receivedAtMs)
     {
@@ -74,24 +74,56 @@ public sealed class EventStore(DatabaseWriter writer)
                 }
                 issueIds.Add(projectId, fingerprint, issueId = found);
             }
-            Insert(session, projectId, issueId, e, receivedAtMs, counts);
+            counts.Insert(projectId, issueId, e, receivedAtMs);
         }
         return ids;
     }
 
-    /// <summary>Stores <paramref name="e"/> in its issue and counts it, unless it is a resend (already stored).</summary>
-    internal static void Insert(WriterSession session, long projectId, long issueId, PreparedEvent e, long receivedAtMs, PendingIssueCounts counts)
+    /// <summary>Stores the events (in order), each in its issue, and says which were stored: a resend is not.</summary>
+    internal static bool[] Insert(WriterSession session, IReadOnlyList<(long Project, long Issue, PreparedEvent Event, long ReceivedAtMs)> events)
     {
+        if (session.Engine == DatabaseEngine.Postgres) return InsertAll(session, events);
+        var stored = new bool[events.Count];
+        // SQLite: one row per statement. Binding a few parameters costs little, and a payload would not fit in RowSet's JSON.
         var insert = session.Command(InsertEventSql, "@project", "@issue", "@event_id", "@received", "@occurred", "@level", "@payload");
-        insert.Parameters[0].Value = projectId;
-        insert.Parameters[1].Value = issueId;
-        insert.Parameters[2].Value = e.EventId;
-        insert.Parameters[3].Value = receivedAtMs;
-        insert.Parameters[4].Value = e.OccurredAtMs;
-        insert.Parameters[5].Value = e.Level;
-        insert.Parameters[6].Value = e.StoredPayload;
-        if (insert.ExecuteNonQuery() == 0) return; // already stored
-        counts.Stored(projectId, issueId, e, receivedAtMs);
+        for (var i = 0; i < events.Count; i++)
+        {
+            var (projectId, issueId, e, receivedAtMs) = events[i];
+            insert.Parameters[0].Value = projectId;
+            insert.Parameters[1].Value = issueId;
+            insert.Parameters[2].Value = e.EventId;
+            insert.Parameters[3].Value = receivedAtMs;
+            insert.Parameters[4].Value = e.OccurredAtMs;
+            insert.Parameters[5].Value = e.Level;
+            insert.Parameters[6].Value = e.StoredPayload;
+            stored[i] = insert.ExecuteNonQuery() == 1;
+        }
+        return stored;
+    }
+
+    // PostgreSQL: every event of the transaction in one statement, one round trip. The trigger drops a resend (even of an
+    // event earlier in this very statement), and RETURNING names the rows that went in.
+    private const string InsertAllSql = """
+        INSERT INTO events (project_id, issue_id, event_id, received_at, occurred_at, level, payload)
+        SELECT * FROM unnest(@project, @issue, @event_id, @received, @occurred, @level, @payload)
+        RETURNING project_id, event_id
+        """;
+
+    private static bool[] InsertAll(WriterSession session, IReadOnlyList<(long Project, long Issue, PreparedEvent Event, long ReceivedAtMs)> events)
+    {
+        var insert = session.Command(InsertAllSql, "@project", "@issue", "@event_id", "@received", "@occurred", "@level", "@payload");
+        insert.Parameters[0].Value = events.Select(e => e.Project).ToArray();
+        insert.Parameters[1].Value = events.Select(e => e.Issue).ToArray();
+        insert.Parameters[2].Value = events.Select(e => e.Event.EventId).ToArray();
+        insert.Parameters[3].Value = events.Select(e => e.ReceivedAtMs).ToArray();
+        insert.Parameters[4].Value = events.Select(e => e.Event.OccurredAtMs).ToArray();
+        insert.Parameters[5].Value = events.Select(e => e.Event.Level).ToArray();
+        insert.Parameters[6].Value = events.Select(e => e.Event.StoredPayload).ToArray();
+        var wentIn = new HashSet<(long, string)>();
+        using (var reader = insert.ExecuteReader())
+            while (reader.Read()) wentIn.Add((reader.GetInt64(0), reader.GetString(1)));
+        // The first of two events with one event_id went in; Remove answers true once.
+        return [.. events.Select(e => wentIn.Remove((e.Project, e.Event.EventId)))];
     }
 
     private static long? Find(WriterSession session, long projectId, string fingerprint)

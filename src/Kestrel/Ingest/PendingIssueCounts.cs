@@ -28,6 +28,7 @@ public sealed class PendingIssueCounts : IPendingWrites
     private readonly List<(long Project, long Id, string Fingerprint)> created = [];
     private readonly Dictionary<(long Project, string Fingerprint), List<(PreparedEvent Event, long ReceivedAtMs)>> fresh = [];
     private readonly IssueTagCounts tags = new();
+    private readonly List<(long Project, long Issue, PreparedEvent Event, long ReceivedAtMs)> toStore = [];
 
     /// <summary>Whether this transaction already holds an event of a fingerprint that had no issue.</summary>
     public bool IsNew(long projectId, string fingerprint) => fresh.ContainsKey((projectId, fingerprint));
@@ -40,8 +41,24 @@ public sealed class PendingIssueCounts : IPendingWrites
         events.Add((e, receivedAtMs));
     }
 
+    /// <summary>An event of a known issue, stored at the commit (unless it is a resend) with every other.</summary>
+    public void Insert(long projectId, long issueId, PreparedEvent e, long receivedAtMs) => toStore.Add((projectId, issueId, e, receivedAtMs));
+
+    /// <summary>
+    /// Stores the transaction's events: first those of known issues, in arrival order, then those of the issues made now,
+    /// and counts those that were not resends.
+    /// </summary>
+    private void StoreEvents(WriterSession session)
+    {
+        if (toStore.Count == 0) return;
+        var stored = EventStore.Insert(session, toStore);
+        for (var i = 0; i < toStore.Count; i++)
+            if (stored[i]) Stored(toStore[i].Project, toStore[i].Issue, toStore[i].Event, toStore[i].ReceivedAtMs);
+        toStore.Clear();
+    }
+
     /// <summary>An event was stored (not a resend) in the issue.</summary>
-    public void Stored(long projectId, long issueId, PreparedEvent e, long receivedAtMs)
+    private void Stored(long projectId, long issueId, PreparedEvent e, long receivedAtMs)
     {
         if (!issues.TryGetValue(issueId, out var issue)) issues[issueId] = issue = new Issue(projectId);
         issue.Events.Add(e);
@@ -55,23 +72,36 @@ public sealed class PendingIssueCounts : IPendingWrites
     // An ignored issue stays ignored and keeps counting. Whether new events reopen a resolved one is
     // Regressions' rule, asked only for the issues this answers are resolved. On PostgreSQL another node may have
     // counted the issue meanwhile: the update waits for its commit and answers the status as that node left it, so a
-    // regression is decided by one node only.
-    private const string CountIssueText = """
+    // regression is decided by one node only. Every issue of the transaction in one statement (RowSet says why).
+    private const string CountColumns = "nnnt"; // issue, events, last seen, level
+
+    private const string CountIssuesText = """
         UPDATE issues SET
-            event_count = event_count + @count,
-            last_seen = {0}(last_seen, @now),
-            level = @level
-        WHERE id = @issue
-        RETURNING status, event_count
+            event_count = event_count + r.c1,
+            last_seen = {1}(last_seen, r.c2),
+            level = r.c3
+        FROM {0}
+        WHERE issues.id = r.c0
+        RETURNING id, status, event_count
         """;
 
     // The larger of two values: SQLite's scalar max(), PostgreSQL's greatest().
-    private static readonly Dialect<string> CountIssueSql = new(string.Format(CountIssueText, "max"), string.Format(CountIssueText, "greatest"));
+    private static readonly Dialect<string> CountIssuesSql = new(
+        string.Format(CountIssuesText, RowSet.Source(CountColumns).Sqlite, "max"),
+        string.Format(CountIssuesText, RowSet.Source(CountColumns).Postgres, "greatest"));
 
-    private const string CountHourSql = """
-        INSERT INTO issue_hourly (issue_id, hour, count) VALUES (@issue, @hour, @count)
+    private const string HourColumns = "nnn"; // issue, hour, events
+
+    private const string CountHoursText = """
+        INSERT INTO issue_hourly (issue_id, hour, count) SELECT c0, c1, c2 FROM {0} WHERE true
         ON CONFLICT (issue_id, hour) DO UPDATE SET count = issue_hourly.count + excluded.count
         """;
+
+    private static readonly Dialect<string> CountHoursSql = new(
+        string.Format(CountHoursText, RowSet.Source(HourColumns).Sqlite), string.Format(CountHoursText, RowSet.Source(HourColumns).Postgres));
+
+    private readonly RowSet issueRows = new(CountColumns);
+    private readonly RowSet hourRows = new(HourColumns);
 
     private const string DeleteIssueSql = "DELETE FROM issues WHERE id = @issue AND event_count = 0";
     private const string DeleteActivitySql = "DELETE FROM issue_activity WHERE issue_id = @issue";
@@ -83,44 +113,46 @@ public sealed class PendingIssueCounts : IPendingWrites
     public void Write(WriterSession session)
     {
         MakeNewIssues(session);
-        var count = session.Command(CountIssueSql.For(session), "@issue", "@count", "@now", "@level");
+        StoreEvents(session);
+        var ordered = issues.OrderBy(i => i.Key).ToArray();
         // Alert rules read what the counts and the regression rule did (made, reopened, how many); null for a project without rules.
         Dictionary<long, AlertTriggers?> alerts = [];
-        foreach (var (issueId, issue) in issues.OrderBy(i => i.Key))
+        foreach (var (issueId, issue) in ordered)
         {
             if (!alerts.TryGetValue(issue.ProjectId, out var projectAlerts))
                 alerts[issue.ProjectId] = projectAlerts = AlertTriggers.Start(session, issue.ProjectId, issues.Values.Where(i => i.ProjectId == issue.ProjectId).Max(i => i.LastSeen));
             foreach (var e in issue.Events) projectAlerts?.Stored(issueId, e);
-            count.Parameters[0].Value = issueId;
-            count.Parameters[1].Value = issue.Events.Count;
-            count.Parameters[2].Value = issue.LastSeen;
-            count.Parameters[3].Value = issue.Level;
-            string status;
-            long eventCount;
-            using (var counted = count.ExecuteReader())
-            {
-                // Only a remembered id of an issue deleted behind the writer's back finds no row. Throwing
-                // rolls the batch back, which makes the writer forget every id, and the retry finds the truth.
-                if (!counted.Read()) throw new InvalidOperationException($"Issue {issueId} is gone; writing again without remembered issue ids.");
-                (status, eventCount) = (counted.GetString(0), counted.GetInt64(1));
-            }
+            issueRows.Add(issueId).Add(issue.Events.Count).Add(issue.LastSeen).Add(issue.Level);
+        }
+        var counted = CountIssues(session);
+        foreach (var (issueId, issue) in ordered)
+        {
+            var (status, eventCount) = counted[issueId];
             var regressed = status == "resolved"
                 && Regressions.Check(session.Connection, session.Transaction, issue.ProjectId, issueId, issue.Events.Select(e => (e.EventId, e.Release)), issue.LastSeen);
-            projectAlerts?.Counted(issueId, regressed, eventCount);
+            alerts[issue.ProjectId]?.Counted(issueId, regressed, eventCount);
         }
         foreach (var (projectId, projectAlerts) in alerts)
             projectAlerts?.Decide(created.Where(c => c.Project == projectId).Select(c => c.Id));
 
-        var countHour = session.Command(CountHourSql, "@issue", "@hour", "@count");
-        foreach (var ((issueId, hour), n) in hours.OrderBy(h => h.Key))
-        {
-            countHour.Parameters[0].Value = issueId;
-            countHour.Parameters[1].Value = hour;
-            countHour.Parameters[2].Value = n;
-            countHour.ExecuteNonQuery();
-        }
+        foreach (var ((issueId, hour), n) in hours.OrderBy(h => h.Key)) hourRows.Add(issueId).Add(hour).Add(n);
+        if (hourRows.Count > 0) hourRows.Command(session, CountHoursSql).ExecuteNonQuery();
         tags.Write(session);
         DeleteUnused(session);
+    }
+
+    /// <returns>each counted issue's status and event count after the update</returns>
+    private Dictionary<long, (string Status, long EventCount)> CountIssues(WriterSession session)
+    {
+        var answers = new Dictionary<long, (string, long)>(issues.Count);
+        if (issueRows.Count == 0) return answers;
+        using (var reader = issueRows.Command(session, CountIssuesSql).ExecuteReader())
+            while (reader.Read()) answers[reader.GetInt64(0)] = (reader.GetString(1), reader.GetInt64(2));
+        // Only a remembered id of an issue deleted behind the writer's back finds no row. Throwing rolls the batch back,
+        // which makes the writer forget every id, and the retry finds the truth.
+        if (answers.Count != issues.Count)
+            throw new InvalidOperationException($"Issue {issues.Keys.First(id => !answers.ContainsKey(id))} is gone; writing again without remembered issue ids.");
+        return answers;
     }
 
     /// <summary>
@@ -137,7 +169,7 @@ public sealed class PendingIssueCounts : IPendingWrites
             var (issueId, made) = EventStore.Create(session, projectId, events[0].Event, events[0].ReceivedAtMs);
             if (made) created.Add((projectId, issueId, fingerprint));
             issueIds.Add(projectId, fingerprint, issueId);
-            foreach (var (e, receivedAtMs) in events) EventStore.Insert(session, projectId, issueId, e, receivedAtMs, this);
+            foreach (var (e, receivedAtMs) in events) Insert(projectId, issueId, e, receivedAtMs);
         }
         fresh.Clear();
     }
@@ -167,6 +199,9 @@ public sealed class PendingIssueCounts : IPendingWrites
         hours.Clear();
         created.Clear();
         fresh.Clear();
+        toStore.Clear();
         tags.Clear();
+        issueRows.Clear();
+        hourRows.Clear();
     }
 }

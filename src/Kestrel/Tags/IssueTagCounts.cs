@@ -49,92 +49,101 @@ public sealed class IssueTagCounts
         ON CONFLICT (issue_id, key, value) DO UPDATE SET count = issue_tags.count + excluded.count, last_seen = greatest(issue_tags.last_seen, excluded.last_seen)
         """;
 
-    private const string Columns = "INSERT INTO issue_tags (issue_id, key, value, project_id, count, first_seen, last_seen) VALUES ";
+    // issue, key, value, project, count, first seen, last seen
+    private const string RowColumns = "nttnnnn";
 
-    private const string UserRow = "(@issue, @key, @value, @project, @count, @first, @last)\n";
+    // Every row of the transaction in one statement (RowSet says why). "WHERE true": without it SQLite would read the
+    // ON of ON CONFLICT as a join's.
+    private static readonly string Insert = "INSERT INTO issue_tags (issue_id, key, value, project_id, count, first_seen, last_seen)\n"
+        + "SELECT c0, c1, c2, c3, c4, c5, c6 FROM {0} WHERE true\n";
 
-    // The user tag's rows one at a time: the count after the upsert tells whether the user is new to the issue.
-    private static readonly Dialect<string> CountUserSql = new(Columns + UserRow + Upsert + "RETURNING count", Columns + UserRow + UpsertPostgres + "RETURNING issue_tags.count");
+    private static readonly Dialect<string> CountValuesSql = new(
+        string.Format(Insert, RowSet.Source(RowColumns).Sqlite) + Upsert,
+        string.Format(Insert, RowSet.Source(RowColumns).Postgres) + UpsertPostgres);
 
-    /// <summary>Rows per statement for the other tags: one statement instead of many saves most of the per-statement cost.</summary>
-    private const int RowsPerStatement = 16;
+    // The user tag's rows apart: a row whose count after the upsert equals what this transaction added is new, so the
+    // user is new to the issue.
+    private static readonly Dialect<string> CountUsersSql = new(
+        CountValuesSql.Sqlite + "RETURNING issue_id, value, count",
+        CountValuesSql.Postgres + "RETURNING issue_tags.issue_id, issue_tags.value, issue_tags.count");
 
-    private static readonly string[] ParameterNames = [.. Enumerable.Range(0, RowsPerStatement * 7).Select(i => "@p" + i)];
+    private const string IssueColumns = "nntt"; // issue, new users, first release, last release
 
-    /// <summary>The upsert of <paramref name="rows"/> rows (1 to <see cref="RowsPerStatement"/>), made once per size.</summary>
-    private static readonly Dialect<string[]> CountValuesSql = new(Statements(Upsert), Statements(UpsertPostgres));
-
-    private static string[] Statements(string upsert) => [.. Enumerable.Range(0, RowsPerStatement + 1).Select(rows => rows == 0 ? "" :
-        Columns + string.Join(", ", Enumerable.Range(0, rows).Select(r => "(" + string.Join(", ", ParameterNames.Skip(r * 7).Take(7)) + ")")) + "\n" + upsert)];
-
-    private const string IssueSql = """
+    private const string IssuesText = """
         UPDATE issues SET
-            users_affected = users_affected + @newUsers,
-            first_release = coalesce(first_release, @first),
-            last_release = coalesce(@last, last_release)
-        WHERE id = @issue
+            users_affected = users_affected + r.c1,
+            first_release = coalesce(first_release, r.c2),
+            last_release = coalesce(r.c3, last_release)
+        FROM {0}
+        WHERE issues.id = r.c0
         """;
+
+    private static readonly Dialect<string> IssuesSql = new(
+        string.Format(IssuesText, RowSet.Source(IssueColumns).Sqlite), string.Format(IssuesText, RowSet.Source(IssueColumns).Postgres));
+
+    private readonly RowSet issueRows = new(IssueColumns);
+    private readonly RowSet values = new(RowColumns);
+    private readonly RowSet users = new(RowColumns);
 
     public void Write(WriterSession session)
     {
         if (sums.Count == 0) return;
-        Dictionary<long, int>? newUsers = null;
         // In primary-key order: neighbouring rows share B-tree pages, so each page is found once; and on PostgreSQL two
-        // nodes counting the same rows lock them in the same order, so they wait for each other instead of deadlocking.
+        // nodes counting the same rows lock them in the same order (all other rows, then the user rows), so they wait
+        // for each other instead of deadlocking.
         var ordered = sums.ToArray();
         Array.Sort(ordered, static (a, b) => a.Key.Issue != b.Key.Issue ? a.Key.Issue.CompareTo(b.Key.Issue)
             : string.CompareOrdinal(a.Key.Key, b.Key.Key) is var byKey and not 0 ? byKey : string.CompareOrdinal(a.Key.Value, b.Key.Value));
-        var user = session.Command(CountUserSql.For(session), "@issue", "@key", "@value", "@project", "@count", "@first", "@last");
-        var pending = new KeyValuePair<(long Issue, string Key, string Value), Sum>[RowsPerStatement];
-        var held = 0;
-        foreach (var row in ordered)
+        Dictionary<long, int>? newUsers = null;
+        foreach (var rows in (RowSet[])[values, users])
         {
-            if (row.Key.Key != "user")
+            foreach (var ((issue, key, value), sum) in ordered)
             {
-                pending[held++] = row;
-                if (held == RowsPerStatement) { CountValues(session, pending, held); held = 0; }
-                continue;
+                if (key == "user" != (rows == users)) continue;
+                rows.Add(issue).Add(key).Add(value).Add(sum.Project).Add(sum.Count).Add(sum.FirstSeen).Add(sum.LastSeen);
+                if (rows.Count == RowsPerStatement) Flush(session, rows, ref newUsers);
             }
-            Bind(user, 0, row);
-            // The count after the upsert equals what this transaction added only when the row is new.
-            if ((long)user.ExecuteScalar()! == row.Value.Count) (newUsers ??= [])[row.Key.Issue] = newUsers.GetValueOrDefault(row.Key.Issue) + 1;
+            Flush(session, rows, ref newUsers);
         }
-        if (held > 0) CountValues(session, pending, held);
 
-        var update = session.Command(IssueSql, "@issue", "@newUsers", "@first", "@last");
         foreach (var issueId in releases.Keys.Union(newUsers?.Keys ?? Enumerable.Empty<long>()).Order()) // in key order, as above
         {
             var (first, last) = releases.GetValueOrDefault(issueId);
-            update.Parameters[0].Value = issueId;
-            update.Parameters[1].Value = newUsers?.GetValueOrDefault(issueId) ?? 0;
-            update.Parameters[2].Value = (object?)first ?? DBNull.Value;
-            update.Parameters[3].Value = (object?)last ?? DBNull.Value;
-            update.ExecuteNonQuery();
+            issueRows.Add(issueId).Add(newUsers?.GetValueOrDefault(issueId) ?? 0).Add(first).Add(last);
         }
+        if (issueRows.Count > 0) issueRows.Command(session, IssuesSql).ExecuteNonQuery();
     }
 
-    private static void CountValues(WriterSession session, KeyValuePair<(long Issue, string Key, string Value), Sum>[] rows, int count)
-    {
-        var upsert = session.Command(CountValuesSql.For(session)[count], ParameterNames[..(count * 7)]);
-        for (var i = 0; i < count; i++) Bind(upsert, i * 7, rows[i]);
-        upsert.ExecuteNonQuery();
-    }
+    /// <summary>
+    /// Rows per statement: enough that a transaction of single events is one statement, few enough that a storm's batch
+    /// of arrays does not build one JSON text of megabytes.
+    /// </summary>
+    private const int RowsPerStatement = 1_000;
 
-    private static void Bind(DbCommand command, int at, KeyValuePair<(long Issue, string Key, string Value), Sum> row)
+    /// <summary>Upserts the rows held, counting in <paramref name="newUsers"/> the users new to their issue.</summary>
+    private void Flush(WriterSession session, RowSet rows, ref Dictionary<long, int>? newUsers)
     {
-        var p = command.Parameters;
-        p[at].Value = row.Key.Issue;
-        p[at + 1].Value = row.Key.Key;
-        p[at + 2].Value = row.Key.Value;
-        p[at + 3].Value = row.Value.Project;
-        p[at + 4].Value = row.Value.Count;
-        p[at + 5].Value = row.Value.FirstSeen;
-        p[at + 6].Value = row.Value.LastSeen;
+        if (rows.Count == 0) return;
+        if (rows == values) values.Command(session, CountValuesSql).ExecuteNonQuery();
+        else
+        {
+            using var counted = users.Command(session, CountUsersSql).ExecuteReader();
+            while (counted.Read())
+            {
+                var issue = counted.GetInt64(0);
+                if (counted.GetInt64(2) == sums[(issue, "user", counted.GetString(1))].Count)
+                    (newUsers ??= [])[issue] = newUsers.GetValueOrDefault(issue) + 1;
+            }
+        }
+        rows.Clear();
     }
 
     public void Clear()
     {
         sums.Clear();
+        values.Clear();
+        users.Clear();
+        issueRows.Clear();
         releases.Clear();
     }
 }

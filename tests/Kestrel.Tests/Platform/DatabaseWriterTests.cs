@@ -185,6 +185,21 @@ public abstract class DatabaseWriterTests(string engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_event_id_twice_in_one_transaction_and_a_resend_of_an_earlier_one_are_each_counted_once()
+    {
+        await writer.StartAsync(CancellationToken.None);
+        await Store(Error("Known", Id(1)));
+        // One job, so one transaction: the events go in with one statement on PostgreSQL, one by one on SQLite.
+        Assert.Equal([Id(1), Id(2), Id(2), Id(3), Id(3)],
+            await Store(Error("Known", Id(1)), Error("Known", Id(2)), Error("Known", Id(2)), Error("Fresh", Id(3)), Error("Fresh", Id(3))));
+
+        using var connection = database.Connect();
+        Assert.Equal([("Fresh", 1L), ("Known", 2L)], connection.Query<(string, long)>("SELECT type, event_count FROM issues ORDER BY type"));
+        Assert.Equal([Id(1), Id(2), Id(3)], connection.Query<string>("SELECT event_id FROM events ORDER BY event_id"));
+        Assert.Equal(3, connection.ExecuteScalar<long>("SELECT SUM(count) FROM issue_hourly"));
+    }
+
+    [Fact]
     public async Task Payloads_are_stored_compressed_and_read_back_as_the_normalised_json()
     {
         await writer.StartAsync(CancellationToken.None);
