@@ -50,6 +50,7 @@ public static class MetricsEndpoints
             text.Append(CultureInfo.InvariantCulture, $"kestrel_ingest_rejected_total{{reason=\"{reason}\"}} {count}\n");
         Counter(text, "kestrel_writer_transactions_total", "Write transactions committed since start.", "", Interlocked.Read(ref writer.CommittedBatches));
         Counter(text, "kestrel_writer_jobs_total", "Write jobs (requests) committed since start.", "", Interlocked.Read(ref writer.CommittedJobs));
+        Counter(text, "kestrel_writer_conflict_retries_total", "Transactions run again after a deadlock or serialization failure with another node (PostgreSQL; always 0 on SQLite).", "", Interlocked.Read(ref writer.ConflictRetries));
         Counter(text, "kestrel_writer_batches_retried_total", "Batches rolled back because one write failed, then run one write per transaction.", "", Interlocked.Read(ref writer.RetriedBatches));
         text.Append(CultureInfo.InvariantCulture,
             $"# HELP kestrel_writer_busy_seconds_total Seconds the writer spent inside write transactions (statements, fsync, commit); its rate is how busy the writer is.\n# TYPE kestrel_writer_busy_seconds_total counter\nkestrel_writer_busy_seconds_total {Interlocked.Read(ref writer.BusyTicks) / (double)System.Diagnostics.Stopwatch.Frequency:0.######}\n");

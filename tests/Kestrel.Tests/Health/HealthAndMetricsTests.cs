@@ -85,6 +85,8 @@ public sealed class HealthAndMetricsTests
         Assert.True(Value(after, "kestrel_gc_pause_seconds_total") >= Value(before, "kestrel_gc_pause_seconds_total"));
         // Twenty committed events took the writer some time inside its transactions (each paid an fsync).
         Assert.True(Value(after, "kestrel_writer_busy_seconds_total") > Value(before, "kestrel_writer_busy_seconds_total"));
+        // One node alone never conflicts with another node's writer.
+        Assert.Equal(0, Value(after, "kestrel_writer_conflict_retries_total"));
     }
 
     [Fact]
