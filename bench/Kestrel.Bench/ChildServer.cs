@@ -68,10 +68,11 @@ public sealed partial class ChildServer : IAsyncDisposable
         {
             ["KESTREL_DATA"] = data,
             ["KESTREL_LISTEN"] = "127.0.0.1:0",
-            ["KESTREL_RATE_LIMIT_PER_MINUTE"] = "0",
             // The bench reads allocation and GC counters from /metrics before and after each window.
             ["KESTREL_METRICS_TOKEN"] = MetricsToken,
         };
+        // Off unless --env sets a limit (to measure what the limiter costs, say with one no load reaches).
+        env.TryAdd("KESTREL_RATE_LIMIT_PER_MINUTE", "0");
         var executable = Path.Combine(serverDirectory, "kestrel");
         var database = BenchDatabases.Server is { } postgres ? await BenchDatabases.CreateAsync(postgres) : null;
         if (database is not null) env["KESTREL_DATABASE_URL"] = database;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Kestrel.Ingest;
@@ -21,15 +22,49 @@ public static class GroupingV1
     public static GroupingResult Group(NormalisedEvent e)
     {
         var main = e.Exceptions.Count > 0 ? e.Exceptions[^1] : null;
-        var defaultKey = DefaultKey(e, main);
-        var key = e.Fingerprint is { Count: > 0 } parts
-            ? "fingerprint\n" + string.Join("\n", parts.Select(p => IsDefaultPlaceholder(p) ? defaultKey : "part:" + p))
-            : defaultKey;
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Version + "\n" + key)));
+        var key = keyBuilder ??= new StringBuilder(1024);
+        key.Clear().Append(Version).Append('\n');
+        if (e.Fingerprint is { Count: > 0 } parts)
+        {
+            key.Append("fingerprint\n");
+            for (var i = 0; i < parts.Count; i++)
+            {
+                if (i > 0) key.Append('\n');
+                if (IsDefaultPlaceholder(parts[i])) AppendDefaultKey(key, e, main);
+                else key.Append("part:").Append(parts[i]);
+            }
+        }
+        else AppendDefaultKey(key, e, main);
+        var hash = Hash(key);
+        if (key.Capacity > 64 * 1024) keyBuilder = null;
         return new GroupingResult(hash, Version, Title(e, main), Type(e, main), Culprit(e, main));
     }
 
-    public static string DefaultKey(NormalisedEvent e, ExceptionValue? main)
+    // The key is built in one buffer per thread and hashed from a pooled one: no string for each frame and part.
+    [ThreadStatic] private static StringBuilder? keyBuilder;
+
+    /// <summary>SHA-256 of the key's UTF-8, as 64 lowercase hex digits.</summary>
+    private static string Hash(StringBuilder key)
+    {
+        var chars = ArrayPool<char>.Shared.Rent(key.Length);
+        var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(key.Length));
+        try
+        {
+            key.CopyTo(0, chars, 0, key.Length);
+            var length = Encoding.UTF8.GetBytes(chars.AsSpan(0, key.Length), bytes);
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(bytes.AsSpan(0, length), hash);
+            return Convert.ToHexStringLower(hash);
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
+    }
+
+    /// <summary>The key without a client fingerprint (what <c>{{ default }}</c> stands for).</summary>
+    public static void AppendDefaultKey(StringBuilder key, NormalisedEvent e, ExceptionValue? main)
     {
         // A message captured with a stack (JS captureMessage adds a synthetic exception) is grouped by
         // its message, like the same call from .NET, which sends no stack: two messages logged through
@@ -37,13 +72,20 @@ public static class GroupingV1
         if (main is not null && !(main.Synthetic && (e.MessageTemplate ?? e.Message) is not null))
         {
             var type = main.Synthetic ? "" : main.Type ?? "Error";
-            var inApp = main.Frames.Where(f => f.InApp == true).ToList();
-            if (inApp.Count > 0)
-                return "stack\n" + type + "\n" + string.Join("\n", inApp.Select(f =>
-                    FrameNormaliser.File(f.Filename ?? f.AbsPath ?? f.Module) + " | " + FrameNormaliser.Function(f.Function)));
-            return "exception\n" + type + "\n" + TextNormaliser.Normalise(TextNormaliser.FirstLine(main.Value ?? ""));
+            var inApp = 0;
+            for (var i = 0; i < main.Frames.Count; i++)
+            {
+                var f = main.Frames[i];
+                if (f.InApp != true) continue;
+                if (inApp++ == 0) key.Append("stack\n").Append(type).Append('\n');
+                else key.Append('\n');
+                key.Append(FrameNormaliser.File(f.Filename ?? f.AbsPath ?? f.Module)).Append(" | ").Append(FrameNormaliser.Function(f.Function));
+            }
+            if (inApp > 0) return;
+            key.Append("exception\n").Append(type).Append('\n').Append(TextNormaliser.Normalise(TextNormaliser.FirstLine(main.Value ?? "")));
+            return;
         }
-        return "message\n" + TextNormaliser.Normalise(TextNormaliser.FirstLine(e.MessageTemplate ?? e.Message ?? ""));
+        key.Append("message\n").Append(TextNormaliser.Normalise(TextNormaliser.FirstLine(e.MessageTemplate ?? e.Message ?? "")));
     }
 
     private static bool IsDefaultPlaceholder(string part) =>

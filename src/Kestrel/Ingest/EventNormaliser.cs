@@ -35,7 +35,7 @@ public static class EventNormaliser
             {
                 writer.WriteStartObject("logentry");
                 if (template is not null) writer.WriteString("message", Truncate(template, IngestLimits.MaxMessageLength));
-                if (messageParams is { } p) { writer.WritePropertyName("params"); JsonCopier.Copy(p, writer, "params"); }
+                if (messageParams is { } p) { writer.WritePropertyName("params"); JsonCopier.Copy(p, writer); }
                 if (message is not null) writer.WriteString("formatted", Truncate(message, IngestLimits.MaxMessageLength));
                 writer.WriteEndObject();
             }
@@ -47,23 +47,23 @@ public static class EventNormaliser
             }
             foreach (var property in root.EnumerateObject())
             {
-                switch (property.Name)
+                // By the name's bytes, not a string made for each property of every event.
+                if (property.NameEquals("event_id"u8) || property.NameEquals("timestamp"u8) || property.NameEquals("level"u8)
+                    || property.NameEquals("message"u8) || property.NameEquals("logentry"u8) || property.NameEquals("sentry.interfaces.Message"u8)
+                    || property.NameEquals("fingerprint"u8))
+                    continue;
+                if (property.NameEquals("exception"u8))
+                    WriteValues(writer, "exception", property.Value, IngestLimits.MaxExceptions);
+                else if (property.NameEquals("threads"u8))
+                    WriteValues(writer, "threads", property.Value, IngestLimits.MaxExceptions);
+                else if (property.NameEquals("breadcrumbs"u8))
+                    WriteValues(writer, "breadcrumbs", property.Value, IngestLimits.MaxBreadcrumbs);
+                else if (property.NameEquals("tags"u8))
+                    WriteTags(writer, property.Value);
+                else
                 {
-                    case "event_id" or "timestamp" or "level" or "message" or "logentry" or "sentry.interfaces.Message" or "fingerprint":
-                        break;
-                    case "exception" or "threads":
-                        WriteValues(writer, property.Name, property.Value, IngestLimits.MaxExceptions, keepNewest: true);
-                        break;
-                    case "breadcrumbs":
-                        WriteValues(writer, property.Name, property.Value, IngestLimits.MaxBreadcrumbs, keepNewest: true);
-                        break;
-                    case "tags":
-                        WriteTags(writer, property.Value);
-                        break;
-                    default:
-                        writer.WritePropertyName(property.Name);
-                        JsonCopier.Copy(property.Value, writer, property.Name);
-                        break;
+                    JsonCopier.WriteName(property, writer);
+                    JsonCopier.Copy(property.Value, writer, property.NameEquals("frames"u8));
                 }
             }
             writer.WriteEndObject();
@@ -82,7 +82,7 @@ public static class EventNormaliser
             Transaction = EventReader.String(root, "transaction"),
             Release = EventReader.String(root, "release"),
             Environment = EventReader.String(root, "environment"),
-            Payload = TakePayload(buffer),
+            CompressedPayload = TakePayload(buffer),
         };
     }
 
@@ -90,9 +90,10 @@ public static class EventNormaliser
     // arrays of garbage per event. One that grew for a large event is let go, not kept per thread.
     [ThreadStatic] private static System.Buffers.ArrayBufferWriter<byte>? scratch;
 
+    /// <summary>The payload compressed straight from the buffer: the writer stores only that.</summary>
     private static byte[] TakePayload(System.Buffers.ArrayBufferWriter<byte> buffer)
     {
-        var payload = buffer.WrittenSpan.ToArray();
+        var payload = StoredPayload.Compress(buffer.WrittenSpan);
         if (buffer.Capacity > 256 * 1024) scratch = null;
         return payload;
     }
@@ -125,15 +126,18 @@ public static class EventNormaliser
         return parts.Count == 0 ? null : parts;
     }
 
-    /// <summary>Writes a list-or-<c>{values}</c> field as <c>{"values": [...]}</c>, keeping the newest items.</summary>
-    private static void WriteValues(Utf8JsonWriter writer, string name, JsonElement value, int max, bool keepNewest)
+    /// <summary>Writes a list-or-<c>{values}</c> field as <c>{"values": [...]}</c>, keeping the newest <paramref name="max"/> items.</summary>
+    private static void WriteValues(Utf8JsonWriter writer, string name, JsonElement value, int max)
     {
         if (EventReader.Values(value) is not { } items) return;
-        var list = items.ToList();
-        var skip = keepNewest ? Math.Max(0, list.Count - max) : 0;
+        var skip = Math.Max(0, EventReader.ValuesArray(value).GetArrayLength() - max);
         writer.WriteStartObject(name);
         writer.WriteStartArray("values");
-        foreach (var item in list.Skip(skip).Take(max)) JsonCopier.Copy(item, writer, name);
+        foreach (var item in items)
+        {
+            if (skip > 0) skip--;
+            else JsonCopier.Copy(item, writer);
+        }
         writer.WriteEndArray();
         writer.WriteEndObject();
     }

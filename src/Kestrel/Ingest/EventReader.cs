@@ -36,12 +36,16 @@ public static class EventReader
     };
 
     /// <summary>The items of <c>[...]</c> or <c>{"values": [...]}</c>; nothing for any other shape.</summary>
-    public static JsonElement.ArrayEnumerator? Values(JsonElement value)
+    public static JsonElement.ArrayEnumerator? Values(JsonElement value) =>
+        ValuesArray(value) is { ValueKind: JsonValueKind.Array } array ? array.EnumerateArray() : null;
+
+    /// <summary>The array of <c>[...]</c> or <c>{"values": [...]}</c>; an undefined element for any other shape.</summary>
+    public static JsonElement ValuesArray(JsonElement value)
     {
-        if (value.ValueKind == JsonValueKind.Array) return value.EnumerateArray();
+        if (value.ValueKind == JsonValueKind.Array) return value;
         if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("values", out var inner) && inner.ValueKind == JsonValueKind.Array)
-            return inner.EnumerateArray();
-        return null;
+            return inner;
+        return default;
     }
 
     /// <summary>RFC 3339 string (no offset means UTC) or seconds since the epoch.</summary>

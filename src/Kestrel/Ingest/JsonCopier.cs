@@ -17,7 +17,8 @@ public static class JsonCopier
     /// </summary>
     private const int AlwaysWithinLimits = IngestLimits.MaxTagLength;
 
-    public static void Copy(JsonElement value, Utf8JsonWriter writer, string propertyName)
+    /// <param name="frames">whether the value is a stack's <c>frames</c>, whose long lists keep both ends</param>
+    public static void Copy(JsonElement value, Utf8JsonWriter writer, bool frames = false)
     {
         var raw = JsonMarshal.GetRawUtf8Value(value);
         if (raw.Length <= AlwaysWithinLimits)
@@ -31,9 +32,8 @@ public static class JsonCopier
                 writer.WriteStartObject();
                 foreach (var property in value.EnumerateObject())
                 {
-                    var name = property.Name;
-                    writer.WritePropertyName(name.Length <= IngestLimits.MaxTagLength ? name : EventNormaliser.Truncate(name, IngestLimits.MaxTagLength));
-                    Copy(property.Value, writer, name);
+                    WriteName(property, writer, IngestLimits.MaxTagLength);
+                    Copy(property.Value, writer, property.NameEquals("frames"u8));
                 }
                 writer.WriteEndObject();
                 break;
@@ -43,8 +43,8 @@ public static class JsonCopier
                 var index = 0;
                 foreach (var item in value.EnumerateArray())
                 {
-                    if (propertyName == "frames" ? KeepFrame(index, count) : index < IngestLimits.MaxArrayItems)
-                        Copy(item, writer, propertyName);
+                    if (frames ? KeepFrame(index, count) : index < IngestLimits.MaxArrayItems)
+                        Copy(item, writer, frames);
                     index++;
                 }
                 writer.WriteEndArray();
@@ -58,6 +58,23 @@ public static class JsonCopier
                 writer.WriteRawValue(raw, skipInputValidation: true);
                 break;
         }
+    }
+
+    /// <summary>
+    /// Writes a property's name, cut to <paramref name="maxLength"/> characters (0: never cut). A name without escapes is
+    /// written from its UTF-8 bytes, which are its text: no string is made for each name of every object copied.
+    /// </summary>
+    public static void WriteName(JsonProperty property, Utf8JsonWriter writer, int maxLength = 0)
+    {
+        var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        // UTF-8 never takes fewer bytes than UTF-16 code units, so a name this short is within the limit.
+        if (raw.IndexOf((byte)'\\') < 0 && (maxLength == 0 || raw.Length <= maxLength))
+        {
+            writer.WritePropertyName(raw);
+            return;
+        }
+        var name = property.Name;
+        writer.WritePropertyName(maxLength == 0 || name.Length <= maxLength ? name : EventNormaliser.Truncate(name, maxLength));
     }
 
     /// <summary>Over the frame limit, keep the first (outermost) frames and the last (innermost) ones.</summary>

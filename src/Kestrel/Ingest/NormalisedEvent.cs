@@ -27,5 +27,23 @@ public sealed record NormalisedEvent
     /// <summary>The event's <c>release</c>: source maps are looked up in it.</summary>
     public string? Release { get; init; }
     public string? Environment { get; init; }
-    public required byte[] Payload { get; init; }
+
+    /// <summary>
+    /// The canonical JSON. The normaliser makes only <see cref="CompressedPayload"/> (from its own buffer, so an event's
+    /// JSON is not copied once more per request); this is expanded from it when something reads it again (source maps).
+    /// </summary>
+    public byte[] Payload
+    {
+        get => payload ??= StoredPayload.Decompress(compressed!);
+        init => (payload, compressed) = (value, null);
+    }
+
+    /// <summary>The canonical JSON as <c>events.payload</c> stores it (<see cref="StoredPayload"/>); set <see cref="Payload"/> instead to replace the JSON.</summary>
+    public byte[] CompressedPayload
+    {
+        get => compressed ??= StoredPayload.Compress(payload!);
+        init => (compressed, payload) = (value, null);
+    }
+
+    private byte[]? payload, compressed;
 }

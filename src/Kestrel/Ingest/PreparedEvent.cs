@@ -20,7 +20,7 @@ public sealed record PreparedEvent(string EventId, long OccurredAtMs, string Lev
     public string? Release { get; init; }
 
     public static PreparedEvent From(NormalisedEvent e, EventTagSet? tags = null) =>
-        new(e.EventId, e.Timestamp.ToUnixTimeMilliseconds(), e.Level, GroupingV1.Group(e), Ingest.StoredPayload.Compress(e.Payload))
+        new(e.EventId, e.Timestamp.ToUnixTimeMilliseconds(), e.Level, GroupingV1.Group(e), e.CompressedPayload)
         {
             Tags = tags ?? EventTagSet.None,
             Environment = e.Environment,

@@ -14,10 +14,13 @@ public sealed class ProjectException(string message) : Exception(message);
 /// <summary>
 /// Projects, their token hashes and public keys. Writes here come from the CLI (its own process,
 /// with SQLite's file locking between it and a running server), so they use a plain connection.
-/// The SQL is the same on both engines.
+/// The SQL is the same on both engines. The look-ups by credential, made on every authenticated request, run on
+/// <see cref="CredentialLookups"/>.
 /// </summary>
-public sealed partial class ProjectStore(Database database)
+public sealed partial class ProjectStore(Database database) : IDisposable
 {
+    private readonly CredentialLookups lookups = new(database);
+
     private const string Columns = "id AS Id, slug AS Slug, name AS Name, public_key AS PublicKey, created_at AS CreatedAt";
 
     public ProjectWithToken Create(string name, long nowMs)
@@ -69,17 +72,11 @@ public sealed partial class ProjectStore(Database database)
         return connection.QuerySingleOrDefault<Project>($"SELECT {Columns} FROM projects WHERE slug = @slug", new { slug });
     }
 
-    public Project? FindBySecretToken(string token)
-    {
-        using var connection = database.Connect();
-        return connection.QuerySingleOrDefault<Project>($"SELECT {Columns} FROM projects WHERE token_hash = @hash", new { hash = ProjectTokens.Hash(token) });
-    }
+    public Project? FindBySecretToken(string token) => lookups.ByTokenHash(ProjectTokens.Hash(token));
 
-    public Project? FindByPublicKey(string publicKey)
-    {
-        using var connection = database.Connect();
-        return connection.QuerySingleOrDefault<Project>($"SELECT {Columns} FROM projects WHERE public_key = @publicKey", new { publicKey });
-    }
+    public Project? FindByPublicKey(string publicKey) => lookups.ByPublicKey(publicKey);
+
+    public void Dispose() => lookups.Dispose();
 
     public long Count(System.Data.Common.DbConnection connection) => connection.ExecuteScalar<long>("SELECT COUNT(*) FROM projects");
 

@@ -33,15 +33,17 @@ public static class EventTags
         var contexts = Object(root, "contexts");
         var browser = Object(contexts, "browser");
         var os = Object(contexts, "os");
-        var agent = EventReader.String(browser, "name") is null || EventReader.String(os, "name") is null
-            ? UserAgent.Parse(Header(request, "User-Agent")) : null;
+        // Each read once: every read of a string property makes a new string.
+        var ownBrowser = EventReader.String(browser, "name");
+        var ownOs = EventReader.String(os, "name");
+        var agent = ownBrowser is null || ownOs is null ? UserAgent.Parse(Header(request, "User-Agent")) : null;
 
-        var browserName = EventReader.String(browser, "name") ?? agent?.BrowserName;
-        var browserVersion = EventReader.String(browser, "name") is null ? agent?.BrowserVersion : Major(EventReader.String(browser, "version"));
+        var browserName = ownBrowser ?? agent?.BrowserName;
+        var browserVersion = ownBrowser is null ? agent?.BrowserVersion : Major(EventReader.String(browser, "version"));
         set.Add("browser", Join(browserName, browserVersion));
         set.Add("browser.name", browserName);
-        var osName = EventReader.String(os, "name") ?? agent?.OsName;
-        var osVersion = EventReader.String(os, "name") is null ? agent?.OsVersion : EventReader.String(os, "version");
+        var osName = ownOs ?? agent?.OsName;
+        var osVersion = ownOs is null ? agent?.OsVersion : EventReader.String(os, "version");
         set.Add("os", Join(osName, osVersion));
         set.Add("os.name", osName);
         var runtime = Object(contexts, "runtime");

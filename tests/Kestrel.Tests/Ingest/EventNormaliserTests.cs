@@ -53,6 +53,25 @@ public sealed class EventNormaliserTests
     }
 
     [Fact]
+    public void Property_names_of_large_objects_are_copied_as_text_and_cut_only_inside_objects()
+    {
+        // Objects over 200 bytes are copied property by property; names without escapes are written from their bytes.
+        var longName = new string('k', 300);
+        var filler = new string('x', 250);
+        var json = "{\"extra\": {\"naïve \\\"key\\\"\": 1, \"<script>\": 2, \"☃ snow\": 3, \"" + longName + "\": 4, \"filler\": \"" + filler + "\"}, \""
+            + longName + "\": {\"filler\": \"" + filler + "\"}}";
+        var (e, stored) = Normalise(json);
+        var extra = stored.GetProperty("extra");
+        Assert.Equal(1, extra.GetProperty("naïve \"key\"").GetInt32());
+        Assert.Equal(2, extra.GetProperty("<script>").GetInt32());
+        Assert.Equal(3, extra.GetProperty("☃ snow").GetInt32());
+        Assert.Equal(4, extra.GetProperty(EventNormaliser.Truncate(longName, IngestLimits.MaxTagLength)).GetInt32());
+        Assert.Equal(filler, stored.GetProperty(longName).GetProperty("filler").GetString()); // a top-level name is not cut
+        // Names are escaped in the stored bytes exactly as values are: HTML-significant characters as \u escapes.
+        Assert.Contains("\"\\u003Cscript\\u003E\":2", Encoding.UTF8.GetString(e.Payload));
+    }
+
+    [Fact]
     public void Invalid_utf8_is_refused_before_parsing()
     {
         var bytes = Encoding.UTF8.GetBytes("{\"exception\": [{\"type\": \"bad X\"}]}");
