@@ -28,7 +28,11 @@ public static class RawHttp
         var length = 0;
         while (length < 12)
         {
-            var read = await socket.ReceiveAsync(buffer.AsMemory(length), timeout.Token);
+            int read;
+            // A server that closes a connection with bytes of it still unread makes the kernel send a reset, not an end:
+            // that is a close without an answer too.
+            try { read = await socket.ReceiveAsync(buffer.AsMemory(length), timeout.Token); }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset) { return 0; }
             if (read == 0) return 0;
             length += read;
         }
