@@ -85,10 +85,7 @@ public sealed class PendingIssueCounts : IPendingWrites
         RETURNING id, status, event_count
         """;
 
-    // The larger of two values: SQLite's scalar max(), PostgreSQL's greatest().
-    private static readonly Dialect<string> CountIssuesSql = new(
-        string.Format(CountIssuesText, RowSet.Source(CountColumns).Sqlite, "max"),
-        string.Format(CountIssuesText, RowSet.Source(CountColumns).Postgres, "greatest"));
+    private static readonly Dialect<string> CountIssuesSql = RowSet.Statement(CountColumns, CountIssuesText);
 
     private const string HourColumns = "nnn"; // issue, hour, events
 
@@ -97,8 +94,7 @@ public sealed class PendingIssueCounts : IPendingWrites
         ON CONFLICT (issue_id, hour) DO UPDATE SET count = issue_hourly.count + excluded.count
         """;
 
-    private static readonly Dialect<string> CountHoursSql = new(
-        string.Format(CountHoursText, RowSet.Source(HourColumns).Sqlite), string.Format(CountHoursText, RowSet.Source(HourColumns).Postgres));
+    private static readonly Dialect<string> CountHoursSql = RowSet.Statement(HourColumns, CountHoursText);
 
     private readonly RowSet issueRows = new(CountColumns);
     private readonly RowSet hourRows = new(HourColumns);

@@ -64,9 +64,17 @@ public sealed class RowSet
     /// The rows as a table <c>r</c> for a FROM clause, its columns named <c>c0</c>, <c>c1</c>, …, in the order added. Parameters
     /// <c>@rows</c> (SQLite) or <c>@c0</c>, <c>@c1</c>, … (PostgreSQL): see <see cref="Parameters"/>.
     /// </summary>
-    public static Dialect<string> Source(string columns) => new(
+    private static Dialect<string> Source(string columns) => new(
         "(SELECT " + string.Join(", ", columns.Select((_, i) => $"value->>{i} AS c{i}")) + " FROM jsonb_each(@rows)) AS r",
         "unnest(" + string.Join(", ", columns.Select((_, i) => $"@c{i}")) + ") AS r(" + string.Join(", ", columns.Select((_, i) => $"c{i}")) + ")");
+
+    /// <summary>
+    /// A statement that reads a row set, on each engine: <paramref name="text"/> with <c>{0}</c> where the table goes
+    /// (<see cref="Source"/>) and, where it needs it, <c>{1}</c> for the larger of two values (SQLite's scalar
+    /// <c>max</c>, PostgreSQL's <c>greatest</c>).
+    /// </summary>
+    public static Dialect<string> Statement(string columns, string text) => new(
+        string.Format(text, Source(columns).Sqlite, "max"), string.Format(text, Source(columns).Postgres, "greatest"));
 
     /// <summary>
     /// The writer's command for <paramref name="sql"/>, a statement that reads this set through <see cref="Source"/>, with

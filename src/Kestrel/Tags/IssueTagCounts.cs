@@ -54,12 +54,11 @@ public sealed class IssueTagCounts
 
     // Every row of the transaction in one statement (RowSet says why). "WHERE true": without it SQLite would read the
     // ON of ON CONFLICT as a join's.
-    private static readonly string Insert = "INSERT INTO issue_tags (issue_id, key, value, project_id, count, first_seen, last_seen)\n"
+    private const string Insert = "INSERT INTO issue_tags (issue_id, key, value, project_id, count, first_seen, last_seen)\n"
         + "SELECT c0, c1, c2, c3, c4, c5, c6 FROM {0} WHERE true\n";
 
     private static readonly Dialect<string> CountValuesSql = new(
-        string.Format(Insert, RowSet.Source(RowColumns).Sqlite) + Upsert,
-        string.Format(Insert, RowSet.Source(RowColumns).Postgres) + UpsertPostgres);
+        RowSet.Statement(RowColumns, Insert).Sqlite + Upsert, RowSet.Statement(RowColumns, Insert).Postgres + UpsertPostgres);
 
     // The user tag's rows apart: a row whose count after the upsert equals what this transaction added is new, so the
     // user is new to the issue.
@@ -78,8 +77,7 @@ public sealed class IssueTagCounts
         WHERE issues.id = r.c0
         """;
 
-    private static readonly Dialect<string> IssuesSql = new(
-        string.Format(IssuesText, RowSet.Source(IssueColumns).Sqlite), string.Format(IssuesText, RowSet.Source(IssueColumns).Postgres));
+    private static readonly Dialect<string> IssuesSql = RowSet.Statement(IssueColumns, IssuesText);
 
     private readonly RowSet issueRows = new(IssueColumns);
     private readonly RowSet values = new(RowColumns);
