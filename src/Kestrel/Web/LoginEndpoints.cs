@@ -34,9 +34,8 @@ public static class LoginEndpoints
 
     private static async Task<IResult> SignIn(HttpContext http, AdminSessions sessions, LoginThrottle throttle, KestrelOptions options, CancellationToken cancellationToken)
     {
-        if (!http.Request.HasFormContentType || !Page.LimitBody(http, 16 * 1024))
+        if (!Page.LimitBody(http, 16 * 1024) || await FormBody.ReadAsync(http, cancellationToken) is not { } form)
             return Form(http, options, null, "Send the sign-in form.", 400);
-        var form = await http.Request.ReadFormAsync(cancellationToken);
         var next = form["next"].ToString();
         var expected = http.Request.Cookies[FormCookie];
         if (expected is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(form["_csrf"].ToString())))

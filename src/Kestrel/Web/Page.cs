@@ -28,7 +28,7 @@ public static class Page
             if (HttpMethods.IsPost(http.Request.Method))
             {
                 if (!LimitBody(http, MaxFormBytes)) return Message(413, "Too large", "That form was larger than any form of this site.");
-                var form = http.Request.HasFormContentType ? await http.Request.ReadFormAsync(http.RequestAborted) : null;
+                var form = await FormBody.ReadAsync(http, http.RequestAborted);
                 if (form is null || !AdminSessions.CsrfMatches(session, form["_csrf"]))
                     return Message(403, "Form refused", "This form is out of date or was not sent from this site. Go back, reload the page and try again.");
             }
