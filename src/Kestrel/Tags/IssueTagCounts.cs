@@ -60,11 +60,14 @@ public sealed class IssueTagCounts
     private static readonly Dialect<string> CountValuesSql = new(
         RowSet.Statement(RowColumns, Insert).Sqlite + Upsert, RowSet.Statement(RowColumns, Insert).Postgres + UpsertPostgres);
 
-    // The user tag's rows apart: a row whose count after the upsert equals what this transaction added is new, so the
-    // user is new to the issue.
+    // A user row whose count after the upsert equals what this transaction added is new, so the user is new to the issue.
+    // SQLite: the user tag's rows in a statement of their own, whose RETURNING names them alone (a statement costs no
+    // round trip there). PostgreSQL: every row in one statement, and only the user rows come back (a round trip saved
+    // per transaction).
     private static readonly Dialect<string> CountUsersSql = new(
         CountValuesSql.Sqlite + "RETURNING issue_id, value, count",
-        CountValuesSql.Postgres + "RETURNING issue_tags.issue_id, issue_tags.value, issue_tags.count");
+        "WITH counted AS (\n" + CountValuesSql.Postgres + "\nRETURNING issue_tags.issue_id, issue_tags.key, issue_tags.value, issue_tags.count)\n"
+        + "SELECT issue_id, value, count FROM counted WHERE key = 'user'");
 
     private const string IssueColumns = "nntt"; // issue, new users, first release, last release
 
@@ -87,17 +90,18 @@ public sealed class IssueTagCounts
     {
         if (sums.Count == 0) return;
         // In primary-key order: neighbouring rows share B-tree pages, so each page is found once; and on PostgreSQL two
-        // nodes counting the same rows lock them in the same order (all other rows, then the user rows), so they wait
-        // for each other instead of deadlocking.
+        // nodes counting the same rows lock them in the same order (one statement, in key order), so they wait for each
+        // other instead of deadlocking.
         var ordered = sums.ToArray();
         Array.Sort(ordered, static (a, b) => a.Key.Issue != b.Key.Issue ? a.Key.Issue.CompareTo(b.Key.Issue)
             : string.CompareOrdinal(a.Key.Key, b.Key.Key) is var byKey and not 0 ? byKey : string.CompareOrdinal(a.Key.Value, b.Key.Value));
         Dictionary<long, int>? newUsers = null;
-        foreach (var rows in (RowSet[])[values, users])
+        var usersApart = session.Engine == DatabaseEngine.Sqlite;
+        foreach (var rows in usersApart ? (RowSet[])[values, users] : [users])
         {
             foreach (var ((issue, key, value), sum) in ordered)
             {
-                if (key == "user" != (rows == users)) continue;
+                if (usersApart && key == "user" != (rows == users)) continue;
                 rows.Add(issue).Add(key).Add(value).Add(sum.Project).Add(sum.Count).Add(sum.FirstSeen).Add(sum.LastSeen);
                 if (rows.Count == RowsPerStatement) Flush(session, rows, ref newUsers);
             }
