@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Dapper;
 using Kestrel.Platform;
+using Kestrel.Retention;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using NpgsqlTypes;
@@ -17,7 +18,8 @@ namespace Kestrel.Backup;
 /// Refused: a database that already holds rows (restore never merges). The archive's maps and release files go into the
 /// database (<see cref="SourceMaps.SourceContents"/>), streamed from the extracted files, in the same transaction; a file
 /// the archive's index does not name is left out, as a SQLite server would never read it either. The extracted database
-/// and files need room in $TMPDIR.
+/// and files need room in $TMPDIR. Each day the archive's events arrived on gets its partition before they are copied, so
+/// they land in their days at once, not in the default partition for the upkeep to move later.
 /// </remarks>
 public static class PostgresRestore
 {
@@ -46,6 +48,8 @@ public static class PostgresRestore
             foreach (var table in tables.Append("secrets").Append("source_contents"))
                 if (target.ExecuteScalar<bool>($"SELECT EXISTS (SELECT 1 FROM \"{table}\")", transaction: write))
                     throw new SnapshotException($"{Database.Describe(options)} is not empty (its {table} table has rows); kestrel restore loads an archive only into an empty database.");
+            // Empty, and held by the advisory lock against other restores: the partitions' DDL meets no one's rows.
+            EventPartitions.MakeDays(target, write, source.Query<long>(DaysOfEvents));
             // The files first: source_files names their contents.
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             long bytesDone = 0, bytesTotal = contents.Sum(c => c.Size);
@@ -106,6 +110,9 @@ public static class PostgresRestore
         write.Commit();
         return contents.Values.ToList();
     }
+
+    /// <summary>The days (UTC, as <see cref="EventPartitions.DayOf"/> counts them: floored) on which the archive's events arrived.</summary>
+    private static readonly string DaysOfEvents = $"SELECT DISTINCT (received_at - (received_at < 0) * ({EventPartitions.DayMs} - 1)) / {EventPartitions.DayMs} FROM events";
 
     private static void CopyTable(string table, SqliteConnection source, NpgsqlConnection target)
     {

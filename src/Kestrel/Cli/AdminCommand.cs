@@ -7,8 +7,9 @@ namespace Kestrel.Cli;
 /// <summary>
 /// <c>kestrel admin reset-password</c>: a new admin password for the web UI, printed once, for an operator who lost the
 /// generated one (or fears it leaked). It replaces the stored password (the data directory's file on SQLite, the shared
-/// secrets row on PostgreSQL) and signs every admin session out at once. Servers read the password at start, so it takes
-/// effect when the server (every node) restarts. With KESTREL_ADMIN_PASSWORD set there is nothing to reset here.
+/// secrets row on PostgreSQL) and signs every admin session out at once. Running servers read the stored password at every
+/// sign-in, so it holds at once, on every node, without a restart. With KESTREL_ADMIN_PASSWORD set there is nothing to
+/// reset here.
 /// </summary>
 public static class AdminCommand
 {
@@ -33,8 +34,7 @@ public static class AdminCommand
             return 0;
         }
         Console.WriteLine($"New admin password: {password}");
-        Console.WriteLine("  (shown only now; every admin session has been signed out. Restart the server, every node of it,");
-        Console.WriteLine("   to sign in with it: a running server keeps the password it started with.)");
+        Console.WriteLine("  (shown only now; every admin session has been signed out. Running servers take it at once.)");
         return 0;
     }
 }

@@ -15,6 +15,10 @@ public sealed class IngestService(ProjectStore projects, EventStore events, User
     private static readonly Rejection Overloaded = new(503, "overloaded",
         "The server has more events waiting to be written than it holds in memory; retry shortly.", RetryAfterSeconds: 5);
 
+    /// <summary>The database refused the write for lack of disk: answered as the disk guard answers (SQLite's data directory), not 503.</summary>
+    private static readonly Rejection DatabaseDiskFull = new(507, "disk_full",
+        "The database's disk is full, so it accepts no events until space is freed.", RetryAfterSeconds: ErrorHandling.DiskFullRetryAfterSeconds);
+
     private static readonly Rejection TooManyRequests = new(429, "client_busy",
         "This client address has too many ingest requests open at once; retry shortly.", RetryAfterSeconds: 2);
 
@@ -73,7 +77,7 @@ public sealed class IngestService(ProjectStore projects, EventStore events, User
     {
         if (disk.IsLow)
             return (null, new Rejection(507, "disk_full",
-                $"The server's disk has less than {disk.MinFreeBytes / 1024 / 1024} MB free, so it accepts no events until space is freed.", RetryAfterSeconds: 60));
+                $"The server's disk has less than {disk.MinFreeBytes / 1024 / 1024} MB free, so it accepts no events until space is freed.", RetryAfterSeconds: ErrorHandling.DiskFullRetryAfterSeconds));
         // Each feedback report counts as an event: envelopes of nothing but reports are no way around the limit.
         var counted = prepared.Count + feedback.Count;
         if (counted > 0 && rateLimiter.TryAcquire(projectId, counted) is { } retryAfter)
@@ -89,11 +93,20 @@ public sealed class IngestService(ProjectStore projects, EventStore events, User
                 rateLimiter.Return(projectId, counted); // refused, so not counted against the limit
                 return (null, Overloaded);
             }
-            ids = await stored;
+            try { ids = await stored; }
+            catch (Exception e) when (DatabaseFailures.IsDiskFull(e))
+            {
+                rateLimiter.Return(projectId, counted);
+                return (null, DatabaseDiskFull);
+            }
         }
         metrics.Accept(ids.Length);
         foreach (var e in prepared) metrics.DropTags(e.Tags.Dropped);
-        if (feedback.Count > 0) await feedbackStore.StoreAsync(projectId, feedback, receivedAtMs, cancellationToken);
+        if (feedback.Count > 0)
+        {
+            try { await feedbackStore.StoreAsync(projectId, feedback, receivedAtMs, cancellationToken); }
+            catch (Exception e) when (DatabaseFailures.IsDiskFull(e)) { return (null, DatabaseDiskFull); } // the events are stored; a resend is stored once
+        }
         return (ids, null);
     }
 }

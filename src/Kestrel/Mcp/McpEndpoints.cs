@@ -48,7 +48,7 @@ public static class McpEndpoints
                     return ToolResults.Error(problem);
                 try { return await next(context, cancellationToken); }
                 // A busy or full database, or a stopping server, passes: say so, as the REST API's 503 does.
-                catch (Exception e) when (ErrorHandling.Classify(e) is (StatusCodes.Status503ServiceUnavailable, var message))
+                catch (Exception e) when (ErrorHandling.Passes(e) is { } message)
                 {
                     return ToolResults.Error(message);
                 }

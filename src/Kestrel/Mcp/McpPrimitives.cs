@@ -36,7 +36,7 @@ public static class McpPrimitives
         async (context, cancellationToken) =>
         {
             try { return await next(context, cancellationToken); }
-            catch (Exception e) when (ErrorHandling.Classify(e) is (StatusCodes.Status503ServiceUnavailable, var message))
+            catch (Exception e) when (ErrorHandling.Passes(e) is { } message)
             {
                 throw new McpProtocolException(message, McpErrorCode.InternalError);
             }

@@ -43,9 +43,14 @@ public static class DatabaseFailures
     public static string? RetryLater(Exception? e) => e switch
     {
         SqliteException { SqliteErrorCode: 5 or 6 } => "The database is busy; retry shortly.", // SQLITE_BUSY, SQLITE_LOCKED
-        SqliteException { SqliteErrorCode: 13 } => "The server's disk is full; retry later.",  // SQLITE_FULL
-        PostgresException { SqlState: PostgresErrorCodes.DiskFull } => "The database's disk is full; retry later.",
-        NpgsqlException when IsDatabaseWide(e) => "The database cannot be reached; retry shortly.",
+        NpgsqlException when IsDatabaseWide(e) && !IsDiskFull(e) => "The database cannot be reached; retry shortly.",
         _ => null,
     };
+
+    /// <summary>
+    /// The database's disk is full: SQLITE_FULL, or PostgreSQL's 53100 disk_full. Unlike a busy or unreachable database
+    /// this does not pass by itself in seconds: requests get 507, as SQLite's disk guard answers before the disk fills.
+    /// </summary>
+    public static bool IsDiskFull(Exception? e) =>
+        e is SqliteException { SqliteErrorCode: 13 } or PostgresException { SqlState: PostgresErrorCodes.DiskFull };
 }

@@ -5,8 +5,9 @@ namespace Kestrel.Platform;
 
 /// <summary>
 /// Makes every error answer <c>{"error": ...}</c>, including the ones no endpoint wrote: an unknown
-/// route or method, and exceptions. Failures that pass (the database busy, full, or the server
-/// stopping) answer 503 with <c>Retry-After</c>, which SDKs honour by sending again later.
+/// route or method, and exceptions. Failures that pass (the database busy or unreachable, the server
+/// stopping) answer 503 with <c>Retry-After</c>, which SDKs honour by sending again later; the database's
+/// disk full answers 507 with a longer <c>Retry-After</c>, as the disk guard does.
 /// </summary>
 public static class ErrorHandling
 {
@@ -19,6 +20,7 @@ public static class ErrorHandling
                 var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
                 var (status, message) = Classify(error);
                 if (status == StatusCodes.Status503ServiceUnavailable) context.Response.Headers.RetryAfter = "5";
+                if (status == StatusCodes.Status507InsufficientStorage) context.Response.Headers.RetryAfter = DiskFullRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return ApiError.Result(status, message).ExecuteAsync(context);
             },
         });
@@ -55,13 +57,21 @@ public static class ErrorHandling
         });
     }
 
+    /// <summary>How long a request refused for a full disk is told to wait: freeing space takes an operator, not seconds.</summary>
+    public const int DiskFullRetryAfterSeconds = 60;
+
+    /// <summary>The status and sentence of a failure: 503 or 507 for one that passes (<see cref="Passes"/>), 400 or 500 else.</summary>
     internal static (int Status, string Message) Classify(Exception? error) => error switch
     {
-        _ when DatabaseFailures.RetryLater(error) is { } retry => (503, retry), // busy, full, or (PostgreSQL) not reachable
+        _ when DatabaseFailures.IsDiskFull(error) => (507, "The database's disk is full, so nothing can be written until space is freed; retry later."),
+        _ when DatabaseFailures.RetryLater(error) is { } retry => (503, retry), // busy, or (PostgreSQL) not reachable
         ChannelClosedException or ServerStoppingException => (503, "The server is shutting down; retry shortly."),
         BadHttpRequestException bad => (bad.StatusCode, "The request could not be read."),
         _ => (500, "Something went wrong on the server; it has been logged."),
     };
+
+    /// <summary>The sentence of a failure that passes (503 or 507), for answers other than HTTP statuses (MCP); null for any other.</summary>
+    internal static string? Passes(Exception? error) => Classify(error) is (StatusCodes.Status503ServiceUnavailable or StatusCodes.Status507InsufficientStorage, var message) ? message : null;
 }
 
 /// <summary>Thrown to requests still waiting for the writer when the server stops.</summary>

@@ -69,13 +69,13 @@ public sealed class EventPartitions(Database database)
     public bool Make(long day) => MakeReporting(day) >= 0;
 
     /// <summary>
-    /// Makes the partitions of the days from <paramref name="fromMs"/> to <paramref name="toMs"/> inside the caller's
-    /// transaction: for a restore, whose COPY then puts each event straight into its day instead of the default partition.
-    /// Call it before the transaction reads events (ATTACH locks the default partition).
+    /// Makes the partitions of <paramref name="days"/> that are missing, inside the caller's transaction: for a restore,
+    /// whose COPY then puts each event straight into its day instead of the default partition. ATTACH locks the default
+    /// partition: call it before the transaction reads events, or where no one else writes them (an empty database).
     /// </summary>
-    public static void MakeDays(DbConnection connection, DbTransaction transaction, long fromMs, long toMs)
+    public static void MakeDays(DbConnection connection, DbTransaction transaction, IEnumerable<long> days)
     {
-        for (var day = DayOf(fromMs); day <= DayOf(toMs); day++) Make(connection, transaction, day);
+        foreach (var day in days.Distinct().Order()) Make(connection, transaction, day);
     }
 
     private long MakeReporting(long day)

@@ -17,9 +17,11 @@ public sealed record AdminSession(string Id, string CsrfToken)
 
 /// <summary>
 /// Admin sessions of the web UI. The cookie is <c>id.expires.mac</c>: a random id, its expiry (Unix
-/// seconds) and an HMAC-SHA256 of both under a key derived from <c>.session_secret</c> and the admin
-/// password, so changing either signs everyone out. A forged or stale cookie is refused before the
-/// database is asked; a valid one must also still have its row, which logging out deletes.
+/// seconds) and an HMAC-SHA256 of both under a key derived from <c>.session_secret</c> (and
+/// KESTREL_ADMIN_PASSWORD when set, so changing it signs everyone out). A forged or stale cookie is refused
+/// before the database is asked; a valid one must also still have its row, which logging out and
+/// <c>kestrel admin reset-password</c> delete. The stored password is not part of the key: a reset must not
+/// leave the nodes that have not yet heard of it refusing the new sessions of those that have.
 /// </summary>
 public sealed class AdminSessions(Secrets secrets, Database database, DatabaseWriter writer, TimeProvider time)
 {
@@ -28,26 +30,35 @@ public sealed class AdminSessions(Secrets secrets, Database database, DatabaseWr
     /// <summary>How long a session lasts from sign-in; there is no sliding renewal.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromDays(7);
 
-    private readonly byte[] key = HMACSHA256.HashData(secrets.SessionKey, Encoding.UTF8.GetBytes("kestrel admin session v1\n" + secrets.AdminPassword));
-    private readonly byte[] passwordHash = SHA256.HashData(Encoding.UTF8.GetBytes(secrets.AdminPassword));
+    // v2: v1 keys also took the stored password in; cookies signed under them are refused (one sign-in after upgrading).
+    private readonly byte[] key = HMACSHA256.HashData(secrets.SessionKey, Encoding.UTF8.GetBytes("kestrel admin session v2\n" + secrets.ConfiguredPassword));
 
-    /// <summary>Hashes of equal length compared in constant time: timing tells nothing about the password.</summary>
-    public bool PasswordMatches(string presented) =>
-        CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), passwordHash);
+    /// <summary>Hashes of equal length compared in constant time: timing tells nothing about the password. None is empty.</summary>
+    private static bool Matches(string presented, string password) => password.Length > 0 &&
+        CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(password)));
 
-    /// <returns>the cookie value of a new session and when it expires</returns>
-    public async Task<(string Cookie, DateTimeOffset Expires)> StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Signs in with <paramref name="password"/>, checked against the admin password as it is now (a reset through the
+    /// CLI holds at once): first off the writer, so wrong guesses never queue behind ingest, then again in the transaction
+    /// that stores the session, so a reset meanwhile cannot leave a session made with the old password.
+    /// </summary>
+    /// <returns>the cookie value of the new session and when it expires; null when the password is wrong</returns>
+    public async Task<(string Cookie, DateTimeOffset Expires)?> StartAsync(string password, CancellationToken cancellationToken)
     {
+        if (!Matches(password, secrets.ReadAdminPassword())) return null;
         var id = DataDirectory.RandomUrlSafe(32);
         var now = time.GetUtcNow();
         var expires = now + Lifetime;
         var nowMs = now.ToUnixTimeMilliseconds();
-        await writer.WriteAsync(session =>
+        var started = await writer.WriteAsync(session =>
         {
+            if (!Matches(password, secrets.ReadAdminPassword(session))) return false;
             session.Connection.Execute("DELETE FROM admin_sessions WHERE expires_at <= @nowMs", new { nowMs }, session.Transaction);
-            return session.Connection.Execute("INSERT INTO admin_sessions (id_hash, created_at, expires_at) VALUES (@hash, @nowMs, @expiresMs)",
+            session.Connection.Execute("INSERT INTO admin_sessions (id_hash, created_at, expires_at) VALUES (@hash, @nowMs, @expiresMs)",
                 new { hash = SHA256.HashData(Encoding.ASCII.GetBytes(id)), nowMs, expiresMs = expires.ToUnixTimeMilliseconds() }, session.Transaction);
+            return true;
         }, cancellationToken);
+        if (!started) return null;
         var signed = $"{id}.{expires.ToUnixTimeSeconds()}";
         return ($"{signed}.{Mac(signed)}", expires);
     }

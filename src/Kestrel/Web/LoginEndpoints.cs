@@ -48,13 +48,12 @@ public static class LoginEndpoints
             http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Form(http, options, next, $"Too many wrong passwords from your address. Wait {seconds} seconds, then try again.", 429);
         }
-        if (!sessions.PasswordMatches(form["password"].ToString()))
+        if (await sessions.StartAsync(form["password"].ToString(), cancellationToken) is not (var cookie, var expires))
         {
             throttle.Failed(client);
             return Form(http, options, next, "Wrong password.", 401);
         }
         throttle.Succeeded(client);
-        var (cookie, expires) = await sessions.StartAsync(cancellationToken);
         http.Response.Cookies.Append(AdminSessions.CookieName, cookie, CookieOptions(http, options, expires, SameSiteMode.Lax));
         http.Response.Cookies.Delete(FormCookie);
         return Results.Redirect(Page.LocalPathOr(next, "/projects"));

@@ -132,6 +132,41 @@ public sealed class AcrossNodesTests
         Assert.True(since.Elapsed < TimeSpan.FromSeconds(2));
     }
 
+    /// <summary>
+    /// Both nodes read the stored password at each sign-in and every session's row on each request, so
+    /// <c>kestrel admin reset-password</c> holds at both at once, neither restarted: the old password and every old
+    /// session refused, the new password taken, and a session made with it at one node good at the other.
+    /// </summary>
+    [Fact]
+    public async Task A_password_reset_through_the_CLI_holds_at_both_running_nodes_at_once()
+    {
+        await using var nodes = await StartTwoNodesAsync();
+        await nodes.A.WaitForLogAsync("Admin password generated: ");
+        var oldPassword = System.Text.RegularExpressions.Regex.Match(nodes.A.Log, "Admin password generated: (\\S+)").Groups[1].Value;
+        using var atA = await AdminHttp.SignInAsync(nodes.A, oldPassword);
+        using var atB = await AdminHttp.SignInAsync(nodes.B, oldPassword);
+        foreach (var session in (AdminHttp[])[atA, atB])
+            foreach (var node in (KestrelServer[])[nodes.A, nodes.B])
+                Assert.Equal(HttpStatusCode.OK, await session.ProjectsStatusAtAsync(node));
+
+        var reset = await KestrelProcess.RunAsync(nodes.B.DataDirectory, nodes.Environment, "admin", "reset-password", "--json");
+        Assert.True(reset.ExitCode == 0, reset.Stderr);
+        var newPassword = reset.Json.GetProperty("admin_password").GetString()!;
+
+        foreach (var node in (KestrelServer[])[nodes.A, nodes.B])
+        {
+            foreach (var session in (AdminHttp[])[atA, atB])
+                Assert.Equal(HttpStatusCode.Redirect, await session.ProjectsStatusAtAsync(node)); // to /login
+            Assert.Equal(HttpStatusCode.Unauthorized, await AdminHttp.SignInStatusAsync(node, oldPassword));
+        }
+        using var fresh = await AdminHttp.SignInAsync(nodes.A, newPassword);
+        using var freshAtB = await AdminHttp.SignInAsync(nodes.B, newPassword);
+        foreach (var session in (AdminHttp[])[fresh, freshAtB])
+            foreach (var node in (KestrelServer[])[nodes.A, nodes.B])
+                Assert.Equal(HttpStatusCode.OK, await session.ProjectsStatusAtAsync(node));
+        Assert.DoesNotContain(newPassword, nodes.A.Log + nodes.B.Log);
+    }
+
     [Fact]
     public async Task The_rate_limit_holds_for_a_project_across_both_nodes()
     {

@@ -63,7 +63,7 @@ public sealed class DataDirectoryTests
         var options = new Kestrel.Platform.KestrelOptions { DataDirectory = data.Path, AdminPassword = "correct-horse-battery" };
         var secrets = Kestrel.Platform.Secrets.Load(options, new Kestrel.Platform.Database(options), new Kestrel.Platform.DataDirectory(options),
             Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        Assert.Equal("correct-horse-battery", secrets.AdminPassword);
+        Assert.Equal("correct-horse-battery", secrets.ReadAdminPassword());
     }
 
     [Fact]

@@ -256,4 +256,42 @@ public sealed class PostgresStorageTests
         var moved = new TestProject(shop.GetProperty("id").GetInt64(), "shop", shop.GetProperty("token").GetString()!, shop.GetProperty("public_key").GetString()!, back);
         Assert.Equal(issueId, Assert.Single(await moved.IssuesAsync()).GetProperty("id").GetInt64());
     }
+
+    /// <summary>
+    /// Events that arrived on four days, 3 days apart, restored into PostgreSQL: each lands straight in its day's
+    /// partition (the row's tableoid says where it is), none in the default partition, so the upkeep has nothing to move.
+    /// </summary>
+    [Fact]
+    public async Task Restore_puts_the_events_of_each_day_straight_into_that_day_s_partition()
+    {
+        using var work = new TempDirectory();
+        var sqliteData = Path.Combine(work.Path, "sqlite");
+        var shop = (await KestrelProcess.RunAsync(sqliteData, null, "project", "create", "Shop", "--json")).Json;
+        await using (var server = await KestrelServer.StartAsync(dataDirectory: sqliteData))
+        {
+            var project = new TestProject(shop.GetProperty("id").GetInt64(), "shop", shop.GetProperty("token").GetString()!, shop.GetProperty("public_key").GetString()!, server);
+            for (var i = 0; i < 8; i++) await project.IngestAsync(Events.Message($"event {i}"));
+        }
+        // Two events a day: the n-th pair arrived 3n days ago (the server stamps arrival with its clock, so move them back).
+        using (var sqlite = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(sqliteData, "kestrel.db"), Pooling = false }.ToString()))
+            sqlite.Execute($"UPDATE events SET received_at = received_at - (SELECT COUNT(*) FROM events e WHERE e.id < events.id) / 2 * 3 * {Kestrel.Retention.EventPartitions.DayMs}");
+        var archive = Path.Combine(work.Path, "days.tar.gz");
+        var backup = await KestrelProcess.RunAsync(sqliteData, null, "backup", archive);
+        Assert.True(backup.ExitCode == 0, backup.Stderr);
+
+        var url = await PostgresCluster.CreateDatabaseAsync();
+        var restore = await KestrelProcess.RunAsync(Path.Combine(work.Path, "node"), new Dictionary<string, string> { ["KESTREL_DATABASE_URL"] = url }, "restore", archive);
+        Assert.True(restore.ExitCode == 0, restore.Stderr);
+
+        await using var connection = new NpgsqlConnection(PostgresUrl.ToConnectionString(url));
+        var placed = (await connection.QueryAsync<(long ReceivedAt, string Partition)>(
+            "SELECT e.received_at, c.relname FROM events e JOIN pg_class c ON c.oid = e.tableoid")).ToList();
+        Assert.Equal(8, placed.Count);
+        Assert.All(placed, e => Assert.Equal(Kestrel.Retention.EventPartitions.NameOf(Kestrel.Retention.EventPartitions.DayOf(e.ReceivedAt)), e.Partition));
+        Assert.Equal(4, placed.Select(e => e.Partition).Distinct().Count());
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM event_partitions.events_default"));
+        var children = (await connection.QueryAsync<string>(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'public.events'::regclass")).ToHashSet();
+        Assert.Superset(children, placed.Select(e => e.Partition).Append("events_default").ToHashSet());
+    }
 }

@@ -24,11 +24,11 @@ public sealed class SecretsTests
         var made = Load(firstOptions, out var madeLog);
         var read = Load(laterOptions, out var readLog);
 
-        Assert.Equal(made.AdminPassword, read.AdminPassword);
+        Assert.Equal(made.ReadAdminPassword(), read.ReadAdminPassword());
         Assert.Equal(made.SessionKey, read.SessionKey);
-        Assert.Matches("^[A-Za-z0-9_-]{24}$", made.AdminPassword);
-        Assert.Contains($"Admin password generated: {made.AdminPassword}", madeLog);
-        Assert.DoesNotContain(made.AdminPassword, readLog);
+        Assert.Matches("^[A-Za-z0-9_-]{24}$", made.ReadAdminPassword());
+        Assert.Contains($"Admin password generated: {made.ReadAdminPassword()}", madeLog);
+        Assert.DoesNotContain(made.ReadAdminPassword(), readLog);
         Assert.Contains("Admin password: read from", readLog);
         Assert.Equal(url is null, File.Exists(Path.Combine(first.Path, ".admin_password")));
     }
@@ -50,7 +50,7 @@ public sealed class SecretsTests
                 var secrets = Load(options, out var log, database);
                 return (secrets, log);
             })));
-            Assert.Single(loads.Select(l => l.secrets.AdminPassword).Distinct());
+            Assert.Single(loads.Select(l => l.secrets.ReadAdminPassword()).Distinct());
             Assert.Single(loads.Select(l => Convert.ToBase64String(l.secrets.SessionKey)).Distinct());
             Assert.Single(loads, l => l.log.Contains("Admin password generated", StringComparison.Ordinal));
             Assert.All(directories, d => Assert.Empty(Directory.GetFileSystemEntries(d.Path)));
@@ -65,7 +65,7 @@ public sealed class SecretsTests
         var url = (await Engines.EnvironmentAsync(engine)).GetValueOrDefault("KESTREL_DATABASE_URL");
         var options = new KestrelOptions { DataDirectory = data.Path, DatabaseUrl = url, AdminPassword = "correct horse battery staple" };
         var secrets = Load(options, out var log);
-        Assert.Equal("correct horse battery staple", secrets.AdminPassword);
+        Assert.Equal("correct horse battery staple", secrets.ReadAdminPassword());
         Assert.Contains("taken from KESTREL_ADMIN_PASSWORD", log);
         Assert.False(File.Exists(Path.Combine(data.Path, ".admin_password")));
         Assert.Equal(secrets.SessionKey, Load(options, out _).SessionKey);

@@ -195,7 +195,7 @@ public sealed class PostgresUpkeepTests : IAsyncLifetime
         using (var connection = database.Connect())
         using (var transaction = connection.BeginTransaction())
         {
-            EventPartitions.MakeDays(connection, transaction, (longAgo - TimeSpan.FromDays(1)).ToUnixTimeMilliseconds(), longAgo.ToUnixTimeMilliseconds());
+            EventPartitions.MakeDays(connection, transaction, [Day(longAgo) - 1, Day(longAgo)]);
             transaction.Commit();
         }
         Assert.Equal(1, await StoreAsync(longAgo, null, Id(3)));

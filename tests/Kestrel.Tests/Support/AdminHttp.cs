@@ -22,6 +22,21 @@ public sealed partial class AdminHttp : IDisposable
 
     public static async Task<AdminHttp> SignInAsync(KestrelServer server, string password = WebUi.Password)
     {
+        var (admin, status) = await PostSignInFormAsync(server, password);
+        Assert.Equal(HttpStatusCode.Redirect, status);
+        return admin;
+    }
+
+    /// <summary>What the sign-in form answers <paramref name="password"/>: a redirect when it signed in, 401 when wrong.</summary>
+    public static async Task<HttpStatusCode> SignInStatusAsync(KestrelServer server, string password)
+    {
+        var (admin, status) = await PostSignInFormAsync(server, password);
+        admin.Dispose();
+        return status;
+    }
+
+    private static async Task<(AdminHttp Admin, HttpStatusCode Status)> PostSignInFormAsync(KestrelServer server, string password)
+    {
         var cookies = new CookieContainer();
         var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = cookies }) { BaseAddress = server.Address };
         var form = await client.GetStringAsync("/login");
@@ -30,8 +45,17 @@ public sealed partial class AdminHttp : IDisposable
             ["_csrf"] = HiddenCsrf(form),
             ["password"] = password,
         }));
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        return new AdminHttp(client, cookies, server.Address);
+        return (new AdminHttp(client, cookies, server.Address), response.StatusCode);
+    }
+
+    /// <summary>What <paramref name="server"/> answers a page request carrying this session's cookie (made at any node).</summary>
+    public async Task<HttpStatusCode> ProjectsStatusAtAsync(KestrelServer server)
+    {
+        using var other = Anonymous(server);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/projects");
+        request.Headers.Add("Cookie", $"kestrel_session={SessionCookie}");
+        using var page = await other.SendAsync(request);
+        return page.StatusCode;
     }
 
     /// <summary>The CSRF token a signed-in page carries in its forms.</summary>
