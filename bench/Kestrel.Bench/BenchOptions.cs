@@ -20,6 +20,7 @@ public sealed class BenchOptions
     public string DataRoot { get; private set; } = Path.GetTempPath();
     public Dictionary<string, string> ServerEnvironment { get; } = [];
     public Uri? DatabaseUrl { get; private set; }
+    public int Nodes { get; private set; } = 2;
     public int Issues { get; private set; } = 10_000;
     public int Events { get; private set; } = 1_000_000;
     public int Samples { get; private set; } = 30;
@@ -29,7 +30,7 @@ public sealed class BenchOptions
     public int MapsMegabytes { get; private set; } = 100;
 
     public const string Usage = """
-        Usage: Kestrel.Bench [all|single|envelope|batch|ceiling|latency|wrk|soak|pages|backup] [options]
+        Usage: Kestrel.Bench [all|single|envelope|batch|ceiling|latency|wrk|soak|pages|backup|nodes] [options]
           all        ceiling, single events, envelopes, arrays, then latency at a fixed rate (default)
           single     one event per request to Kestrel
           envelope   single, then the same events as gzip envelopes to /api/{id}/envelope/
@@ -44,6 +45,8 @@ public sealed class BenchOptions
           pages      web UI render times over a database of --issues issues and --events events
           backup     fill a server to --db-mb with --maps-mb of maps, then open-loop load at --rate (500)
                      for --seconds without a backup and again during `kestrel backup`, per run
+          nodes      single events to --nodes Kestrel nodes on one PostgreSQL database (needs --database-url),
+                     each node taking an equal share of the --concurrency connections
         Options:
           --server DIR            a published Kestrel (default: dotnet publish src/Kestrel -c Release)
           --concurrency N         requests in flight in closed-loop modes (32)
@@ -54,6 +57,7 @@ public sealed class BenchOptions
           --runs N                repeat everything N times and print medians (1)
           --windows N             also report each Kestrel phase's measured time as N consecutive windows, to show
                                   warm-up (e.g. --seconds 60 --windows 6) (1: off)
+          --nodes N               nodes mode: how many nodes (2); 1 gives the one-node figures to compare with
           --writer-max-batch N    sets KESTREL_WRITER_MAX_BATCH for the server
           --env NAME=VALUE        any other environment variable for the server
           --database-url URL      run every Kestrel on PostgreSQL: a fresh database on the server of URL
@@ -77,7 +81,7 @@ public sealed class BenchOptions
         var options = new BenchOptions();
         var i = 0;
         if (args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal)) options.Mode = args[i++];
-        if (options.Mode is not ("all" or "single" or "envelope" or "batch" or "ceiling" or "latency" or "soak" or "pages" or "backup" or "alerts" or "wrk")) return Fail($"Unknown mode '{options.Mode}'.");
+        if (options.Mode is not ("all" or "single" or "envelope" or "batch" or "ceiling" or "latency" or "soak" or "pages" or "backup" or "alerts" or "wrk" or "nodes")) return Fail($"Unknown mode '{options.Mode}'.");
         for (; i < args.Length; i += 2)
         {
             if (args[i] is "--help" or "-h") return Fail(null);
@@ -104,6 +108,7 @@ public sealed class BenchOptions
                 case "--cache": options.Cache = Path.GetFullPath(value); break;
                 case "--db-mb": options.DatabaseMegabytes = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--maps-mb": options.MapsMegabytes = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--nodes": options.Nodes = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--writer-max-batch": options.ServerEnvironment["KESTREL_WRITER_MAX_BATCH"] = value; break;
                 case "--env" when value.Split('=', 2) is [var name, var setting]: options.ServerEnvironment[name] = setting; break;
                 case "--database-url" when Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme is "postgres" or "postgresql":
@@ -113,6 +118,8 @@ public sealed class BenchOptions
                 default: return Fail($"Unknown option '{args[i]}'.");
             }
         }
+        if (options.Mode == "nodes" && (options.DatabaseUrl is null || options.Nodes < 1))
+            return Fail("nodes mode runs --nodes N (1 or more) Kestrel nodes on one PostgreSQL database: give --database-url.");
         if (options.DatabaseUrl is not null && options.Mode is "pages" or "backup")
             return Fail($"{options.Mode} mode fills kestrel.db directly, so it runs on SQLite only (leave out --database-url).");
         return options;

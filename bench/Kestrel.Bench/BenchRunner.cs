@@ -26,6 +26,7 @@ public sealed class BenchRunner(BenchOptions options, string serverDirectory, Bo
                 client => client.RunClosedAsync(options.Concurrency, Measured));
             if (ceiling is { } c) m["single: processed / ceiling, %"] = 100 * m["single: processed events/s"] / c;
         }
+        if (mode == "nodes") await NodesBench.RunAsync(m, options, serverDirectory, singles);
         if (mode == "alerts")
         {
             // Interleaved A/B in every run: the same load without alert rules, then with 3 rules on 2 channels.

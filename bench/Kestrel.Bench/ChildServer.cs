@@ -81,8 +81,27 @@ public sealed partial class ChildServer : IAsyncDisposable
         if (seeded is null) fill?.Invoke(Path.Combine(data, "kestrel.db"), project);
         var server = await StartAsync(executable, ["serve"], env, data, workingDirectory: serverDirectory);
         server.database = database;
+        server.environment = env;
         server.Token = project.GetProperty("token").GetString();
         server.Project = (project.GetProperty("id").GetInt64(), project.GetProperty("public_key").GetString()!);
+        return server;
+    }
+
+    /// <summary>What the server was started with, for another node of its database.</summary>
+    private Dictionary<string, string> environment = [];
+
+    /// <summary>
+    /// Another node of <paramref name="first"/>'s PostgreSQL database (its own data directory and port, the same project),
+    /// as a load balancer would have behind it. The first node drops the database; stop this one before it.
+    /// </summary>
+    public static async Task<ChildServer> StartNodeAsync(ChildServer first, string serverDirectory, string dataRoot)
+    {
+        if (first.database is null) throw new InvalidOperationException("Nodes share a PostgreSQL database: use --database-url.");
+        var data = Directory.CreateDirectory(Path.Combine(dataRoot, $"kestrel-bench-{Guid.NewGuid():N}"[..21])).FullName;
+        var env = new Dictionary<string, string>(first.environment) { ["KESTREL_DATA"] = data };
+        var server = await StartAsync(Path.Combine(serverDirectory, "kestrel"), ["serve"], env, data, workingDirectory: serverDirectory);
+        server.Token = first.Token;
+        server.Project = first.Project;
         return server;
     }
 
