@@ -96,7 +96,7 @@ public sealed class IssueTagCounts
         Array.Sort(ordered, static (a, b) => a.Key.Issue != b.Key.Issue ? a.Key.Issue.CompareTo(b.Key.Issue)
             : string.CompareOrdinal(a.Key.Key, b.Key.Key) is var byKey and not 0 ? byKey : string.CompareOrdinal(a.Key.Value, b.Key.Value));
         Dictionary<long, int>? newUsers = null;
-        var usersApart = session.Engine == DatabaseEngine.Sqlite; // PostgreSQL: every row goes through CountUsersSql's one statement
+        var usersApart = session.Engine == DatabaseEngine.Sqlite;
         foreach (var rows in usersApart ? (RowSet[])[values, users] : [users])
         {
             foreach (var ((issue, key, value), sum) in ordered)

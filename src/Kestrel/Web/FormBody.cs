@@ -1,6 +1,6 @@
+using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Net.Http.Headers;
 
 namespace Kestrel.Web;
 
@@ -18,13 +18,13 @@ public static class FormBody
     public static async Task<IFormCollection?> ReadAsync(HttpContext http, CancellationToken cancellationToken)
     {
         if (http.Features.Get<IFormFeature>() is { Form: { } read }) return read;
-        if (!MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var type)
-            || !type.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+        if (!http.Request.HasFormContentType
+            || !string.Equals(http.Request.ContentType?.Split(';')[0].Trim(), "application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
             return null;
-        // The reader takes the body stream (bounded by Page.LimitBody's MaxRequestBodySize) with its own key and value limits.
-        using var reader = new FormReader(http.Request.Body); // leaves the body open
+        using var body = new MemoryStream();
+        await http.Request.Body.CopyToAsync(body, cancellationToken); // bounded by Page.LimitBody's MaxRequestBodySize
         Dictionary<string, Microsoft.Extensions.Primitives.StringValues> fields;
-        try { fields = await reader.ReadFormAsync(cancellationToken); }
+        try { fields = new FormReader(Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length)).ReadForm(); }
         catch (InvalidDataException e) { throw new BadHttpRequestException($"The form cannot be read: {e.Message}"); }
         var form = new FormCollection(fields);
         http.Features.Set<IFormFeature>(new FormFeature(form));
