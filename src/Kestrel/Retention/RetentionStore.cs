@@ -10,7 +10,7 @@ namespace Kestrel.Retention;
 public sealed class RetentionStore(Database database, DatabaseWriter writer)
 {
     public const int BatchSize = 500;
-    private const int VacuumPagesPerJob = 2048; // 8 MiB of 4 KiB pages
+    private const int VacuumBytesPerJob = 8 << 20; // 8 MiB per writer job, whatever the database's page size
 
     // Rows are inserted in arrival order, so the oldest are the lowest ids: each batch looks only at the
     // table's first rows through the primary key, never scanning for received_at. A clock that went
@@ -122,8 +122,9 @@ public sealed class RetentionStore(Database database, DatabaseWriter writer)
             var freelist = session.Command("PRAGMA freelist_count");
             var before = (long)freelist.ExecuteScalar()!;
             if (before == 0) return (0L, 0L);
+            var pageSize = (long)session.Command("PRAGMA page_size").ExecuteScalar()!; // 8 KiB, or 4 KiB in an older database
             // incremental_vacuum returns no rows but does its work as the statement steps.
-            var vacuum = session.Command($"PRAGMA incremental_vacuum({VacuumPagesPerJob})");
+            var vacuum = session.Command($"PRAGMA incremental_vacuum({VacuumBytesPerJob / pageSize})");
             using (var reader = vacuum.ExecuteReader()) while (reader.Read()) { }
             return (before, (long)freelist.ExecuteScalar()!);
         }, cancellationToken);

@@ -90,9 +90,12 @@ public sealed class VerifyTests : IAsyncLifetime
     {
         using var extracted = new TempDirectory();
         await Tool.RunOkAsync("tar", "-xzf", good, "-C", extracted.Path);
-        using (var file = new FileStream(Path.Combine(extracted.Path, "kestrel.db"), FileMode.Open, FileAccess.Write))
+        using (var file = new FileStream(Path.Combine(extracted.Path, "kestrel.db"), FileMode.Open, FileAccess.ReadWrite))
         {
-            file.Seek(4096 * 2 + 8, SeekOrigin.Begin); // page 3 (projects): its cell pointers
+            var header = new byte[18];
+            file.ReadExactly(header);
+            var pageSize = header[16] << 8 | header[17]; // the header's page size, big-endian
+            file.Seek(pageSize * 2 + 8, SeekOrigin.Begin); // page 3 (projects): its cell pointers
             file.Write(Enumerable.Repeat((byte)0xFF, 64).ToArray());
         }
         var corrupted = Path.Combine(work.Path, "corrupted.tar.gz");

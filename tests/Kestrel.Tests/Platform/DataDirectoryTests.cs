@@ -103,4 +103,34 @@ public sealed class DataDirectoryTests
         Assert.Contains("issues", tables);
         Assert.Contains("projects", tables);
     }
+
+    private static async Task<string> Sqlite3Async(string database, string sql) =>
+        (await Tool.RunOkAsync("sqlite3", database, sql)).Stdout.Trim();
+
+    [Fact]
+    public async Task A_new_database_has_8_KB_pages_and_one_made_with_4_KB_pages_keeps_them_and_works()
+    {
+        using var data = new TempDirectory();
+        var database = Path.Combine(data.Path, "kestrel.db");
+        await using (var server = await KestrelServer.StartAsync(dataDirectory: data.Path))
+        {
+            var project = await server.CreateProjectAsync();
+            await project.IngestAsync(Events.Exception("ValueError", "first"));
+        }
+        // The real sqlite3 tool reads what a new server made: 8 KB pages, WAL, incremental vacuum.
+        Assert.Equal("8192|wal|2", await Sqlite3Async(database, "SELECT (SELECT page_size FROM pragma_page_size), "
+            + "(SELECT journal_mode FROM pragma_journal_mode), (SELECT auto_vacuum FROM pragma_auto_vacuum);"));
+
+        // A database an earlier version made has 4 KB pages; rebuilt so here, it keeps them and takes events as before.
+        await Sqlite3Async(database, "PRAGMA journal_mode = DELETE; PRAGMA page_size = 4096; VACUUM; PRAGMA journal_mode = WAL;");
+        Assert.Equal("4096", await Sqlite3Async(database, "PRAGMA page_size;"));
+        await using (var server = await KestrelServer.StartAsync(dataDirectory: data.Path))
+        {
+            var project = await server.CreateProjectAsync("second");
+            await project.IngestAsync(Events.Exception("KeyError", "second"));
+            Assert.Single(await project.IssuesAsync());
+        }
+        Assert.Equal("4096|ok|2", await Sqlite3Async(database, "SELECT (SELECT page_size FROM pragma_page_size), "
+            + "(SELECT integrity_check FROM pragma_integrity_check), (SELECT COUNT(*) FROM events);"));
+    }
 }
