@@ -89,7 +89,14 @@ public sealed class RowSet
             sqlite.Parameters[0].Value = Json();
             return sqlite;
         }
-        var command = session.Command(sql.Postgres, postgresParameters);
+        return PostgresCommand(session, sql.Postgres);
+    }
+
+    /// <summary>The writer's command for <paramref name="sql"/> with the rows bound to it, for a statement PostgreSQL alone runs.</summary>
+    public DbCommand PostgresCommand(WriterSession session, string sql)
+    {
+        if (column != 0) throw new InvalidOperationException("The last row of this row set is not complete.");
+        var command = session.Command(sql, postgresParameters);
         for (var i = 0; i < isText.Length; i++)
             command.Parameters[i].Value = isText[i] ? texts[i].ToArray() : numbers[i].ToArray();
         return command;

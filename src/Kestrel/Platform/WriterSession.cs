@@ -122,6 +122,7 @@ public sealed class WriterSession(DbConnection connection) : IDisposable
     public void Dispose()
     {
         foreach (var command in commands.Values) command.Dispose();
+        foreach (var memo in memos.Values) (memo as IDisposable)?.Dispose(); // prepared statements go before their connection
         try { transaction?.Dispose(); } catch (Exception e) when (e is DbException or InvalidOperationException) { }
         connection.Dispose();
     }

@@ -40,34 +40,25 @@ public sealed class IssueTagCounts
         releases[issueId] = releases.TryGetValue(issueId, out var seen) ? (seen.First, release) : (release, release);
     }
 
-    private const string Upsert = """
+    // SQLite: one row per statement, prepared once and bound by position (SqliteTagUpserts says why); only the user
+    // rows ask for their count back.
+    internal const string CountRowSqlite = """
+        INSERT INTO issue_tags (issue_id, key, value, project_id, count, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
         ON CONFLICT (issue_id, key, value) DO UPDATE SET count = count + excluded.count, last_seen = max(last_seen, excluded.last_seen)
-        """;
-
-    // PostgreSQL: a bare column is ambiguous beside excluded, and max() is only the aggregate there.
-    private const string UpsertPostgres = """
-        ON CONFLICT (issue_id, key, value) DO UPDATE SET count = issue_tags.count + excluded.count, last_seen = greatest(issue_tags.last_seen, excluded.last_seen)
         """;
 
     // issue, key, value, project, count, first seen, last seen
     private const string RowColumns = "nttnnnn";
 
-    // Every row of the transaction in one statement (RowSet says why). "WHERE true": without it SQLite would read the
-    // ON of ON CONFLICT as a join's.
-    private const string Insert = "INSERT INTO issue_tags (issue_id, key, value, project_id, count, first_seen, last_seen)\n"
-        + "SELECT c0, c1, c2, c3, c4, c5, c6 FROM {0} WHERE true\n";
-
-    private static readonly Dialect<string> CountValuesSql = new(
-        RowSet.Statement(RowColumns, Insert).Sqlite + Upsert, RowSet.Statement(RowColumns, Insert).Postgres + UpsertPostgres);
-
-    // A user row whose count after the upsert equals what this transaction added is new, so the user is new to the issue.
-    // SQLite: the user tag's rows in a statement of their own, whose RETURNING names them alone (a statement costs no
-    // round trip there). PostgreSQL: every row in one statement, and only the user rows come back (a round trip saved
-    // per transaction).
-    private static readonly Dialect<string> CountUsersSql = new(
-        CountValuesSql.Sqlite + "RETURNING issue_id, value, count",
-        "WITH counted AS (\n" + CountValuesSql.Postgres + "\nRETURNING issue_tags.issue_id, issue_tags.key, issue_tags.value, issue_tags.count)\n"
-        + "SELECT issue_id, value, count FROM counted WHERE key = 'user'");
+    // PostgreSQL: every row of the transaction in one statement (unnest, RowSet says why), and only the user rows come
+    // back (a round trip saved per transaction). A bare column is ambiguous beside excluded there, and max() is only the
+    // aggregate.
+    private static readonly string CountRowsPostgres = "WITH counted AS (\n"
+        + RowSet.Statement(RowColumns, "INSERT INTO issue_tags (issue_id, key, value, project_id, count, first_seen, last_seen)\n"
+            + "SELECT c0, c1, c2, c3, c4, c5, c6 FROM {0}\n").Postgres
+        + "ON CONFLICT (issue_id, key, value) DO UPDATE SET count = issue_tags.count + excluded.count, last_seen = greatest(issue_tags.last_seen, excluded.last_seen)\n"
+        + "RETURNING issue_tags.issue_id, issue_tags.key, issue_tags.value, issue_tags.count)\n"
+        + "SELECT issue_id, value, count FROM counted WHERE key = 'user'";
 
     private const string IssueColumns = "nntt"; // issue, new users, first release, last release
 
@@ -83,8 +74,7 @@ public sealed class IssueTagCounts
     private static readonly Dialect<string> IssuesSql = RowSet.Statement(IssueColumns, IssuesText);
 
     private readonly RowSet issueRows = new(IssueColumns);
-    private readonly RowSet values = new(RowColumns);
-    private readonly RowSet users = new(RowColumns);
+    private readonly RowSet postgresRows = new(RowColumns);
 
     public void Write(WriterSession session)
     {
@@ -96,16 +86,24 @@ public sealed class IssueTagCounts
         Array.Sort(ordered, static (a, b) => a.Key.Issue != b.Key.Issue ? a.Key.Issue.CompareTo(b.Key.Issue)
             : string.CompareOrdinal(a.Key.Key, b.Key.Key) is var byKey and not 0 ? byKey : string.CompareOrdinal(a.Key.Value, b.Key.Value));
         Dictionary<long, int>? newUsers = null;
-        var usersApart = session.Engine == DatabaseEngine.Sqlite;
-        foreach (var rows in usersApart ? (RowSet[])[values, users] : [users])
+        if (session.Engine == DatabaseEngine.Sqlite)
+        {
+            var upserts = session.Memo<SqliteTagUpserts>();
+            foreach (var ((issue, key, value), sum) in ordered)
+            {
+                var user = key == "user";
+                var after = upserts.Count(session, user, issue, key, value, sum.Project, sum.Count, sum.FirstSeen, sum.LastSeen);
+                if (user && after == sum.Count) (newUsers ??= [])[issue] = newUsers.GetValueOrDefault(issue) + 1;
+            }
+        }
+        else
         {
             foreach (var ((issue, key, value), sum) in ordered)
             {
-                if (usersApart && key == "user" != (rows == users)) continue;
-                rows.Add(issue).Add(key).Add(value).Add(sum.Project).Add(sum.Count).Add(sum.FirstSeen).Add(sum.LastSeen);
-                if (rows.Count == RowsPerStatement) Flush(session, rows, ref newUsers);
+                postgresRows.Add(issue).Add(key).Add(value).Add(sum.Project).Add(sum.Count).Add(sum.FirstSeen).Add(sum.LastSeen);
+                if (postgresRows.Count == RowsPerStatement) Flush(session, ref newUsers);
             }
-            Flush(session, rows, ref newUsers);
+            Flush(session, ref newUsers);
         }
 
         foreach (var issueId in releases.Keys.Union(newUsers?.Keys ?? Enumerable.Empty<long>()).Order()) // in key order, as above
@@ -117,34 +115,29 @@ public sealed class IssueTagCounts
     }
 
     /// <summary>
-    /// Rows per statement: enough that a transaction of single events is one statement, few enough that a storm's batch
-    /// of arrays does not build one JSON text of megabytes.
+    /// PostgreSQL's rows per statement: enough that a transaction of single events is one statement, few enough that a
+    /// storm's batch of arrays does not bind arrays of megabytes.
     /// </summary>
     private const int RowsPerStatement = 1_000;
 
-    /// <summary>Upserts the rows held, counting in <paramref name="newUsers"/> the users new to their issue.</summary>
-    private void Flush(WriterSession session, RowSet rows, ref Dictionary<long, int>? newUsers)
+    /// <summary>PostgreSQL: upserts the rows held, counting in <paramref name="newUsers"/> the users new to their issue.</summary>
+    private void Flush(WriterSession session, ref Dictionary<long, int>? newUsers)
     {
-        if (rows.Count == 0) return;
-        if (rows == values) values.Command(session, CountValuesSql).ExecuteNonQuery();
-        else
-        {
-            using var counted = users.Command(session, CountUsersSql).ExecuteReader();
+        if (postgresRows.Count == 0) return;
+        using (var counted = postgresRows.PostgresCommand(session, CountRowsPostgres).ExecuteReader())
             while (counted.Read())
             {
                 var issue = counted.GetInt64(0);
                 if (counted.GetInt64(2) == sums[(issue, "user", counted.GetString(1))].Count)
                     (newUsers ??= [])[issue] = newUsers.GetValueOrDefault(issue) + 1;
             }
-        }
-        rows.Clear();
+        postgresRows.Clear();
     }
 
     public void Clear()
     {
         sums.Clear();
-        values.Clear();
-        users.Clear();
+        postgresRows.Clear();
         issueRows.Clear();
         releases.Clear();
     }
