@@ -158,8 +158,9 @@ public sealed class Database
         SetStaleLogAside(options, serverLock);
         CreatePrivately(database.Path);
         using var connection = database.Open();
-        UseLargerPages(connection);
-        UseIncrementalVacuum(connection);
+        var isNew = connection.ExecuteScalar<long>("SELECT COUNT(*) FROM sqlite_schema") == 0;
+        if (isNew) UseLargerPages(connection);
+        UseIncrementalVacuum(connection, isNew);
         using (var wal = connection.CreateCommand())
         {
             wal.CommandText = "PRAGMA journal_mode = WAL;";
@@ -179,14 +180,7 @@ public sealed class Database
     /// Smaller pages were slower still and 16 or 32 KB pages slowed single events. The size can be set only before the
     /// first table exists, so a database made by an earlier version keeps its 4 KB pages (both work).
     /// </summary>
-    private static void UseLargerPages(SqliteConnection connection)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM sqlite_schema;";
-        if ((long)command.ExecuteScalar()! != 0) return;
-        command.CommandText = $"PRAGMA page_size = {PageSize};";
-        command.ExecuteNonQuery();
-    }
+    private static void UseLargerPages(SqliteConnection connection) => connection.Execute($"PRAGMA page_size = {PageSize};");
 
     /// <summary>
     /// Retention deletes old events; with auto_vacuum = INCREMENTAL the pages they held can be given back
@@ -194,15 +188,15 @@ public sealed class Database
     /// mode must be set before the first table exists; a database made before it is rebuilt once by VACUUM,
     /// which needs free disk space about the size of the database and time to match (about 10 s per GB).
     /// </summary>
-    private static void UseIncrementalVacuum(SqliteConnection connection)
+    /// <param name="isNew">no table exists yet, so the mode takes effect without a rebuild</param>
+    private static void UseIncrementalVacuum(SqliteConnection connection, bool isNew)
     {
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA auto_vacuum;";
         if ((long)command.ExecuteScalar()! == 2) return;
         command.CommandText = "PRAGMA auto_vacuum = INCREMENTAL;";
         command.ExecuteNonQuery();
-        command.CommandText = "SELECT COUNT(*) FROM sqlite_schema;";
-        if ((long)command.ExecuteScalar()! == 0) return;
+        if (isNew) return;
         command.CommandText = "VACUUM;";
         command.ExecuteNonQuery();
     }

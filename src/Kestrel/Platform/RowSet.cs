@@ -82,14 +82,11 @@ public sealed class RowSet
     /// </summary>
     public DbCommand Command(WriterSession session, Dialect<string> sql)
     {
+        if (session.Engine == DatabaseEngine.Postgres) return PostgresCommand(session, sql.Postgres);
         if (column != 0) throw new InvalidOperationException("The last row of this row set is not complete.");
-        if (session.Engine == DatabaseEngine.Sqlite)
-        {
-            var sqlite = session.Command(sql.Sqlite, "@rows");
-            sqlite.Parameters[0].Value = Json();
-            return sqlite;
-        }
-        return PostgresCommand(session, sql.Postgres);
+        var sqlite = session.Command(sql.Sqlite, "@rows");
+        sqlite.Parameters[0].Value = Json();
+        return sqlite;
     }
 
     /// <summary>The writer's command for <paramref name="sql"/> with the rows bound to it, for a statement PostgreSQL alone runs.</summary>
