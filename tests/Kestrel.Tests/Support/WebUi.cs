@@ -56,7 +56,16 @@ public sealed class WebUi : IAsyncDisposable
         await Page.GotoAsync("/login");
         await Page.GetByLabel("Admin password").FillAsync(password);
         await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        if (password == Password && expectSignedIn) await Page.WaitForURLAsync("**/projects");
+        if (password != Password || !expectSignedIn) return;
+        try { await Page.WaitForURLAsync("**/projects"); }
+        catch (TimeoutException e)
+        {
+            // Say where the browser got to and what the server did meanwhile: a sign-in that never arrives is otherwise
+            // only "Timeout 30000ms exceeded".
+            var log = Server.Log;
+            throw new TimeoutException($"Signing in did not reach /projects; the browser is at {Page.Url}. The server's log ends:\n"
+                + log[Math.Max(0, log.Length - 4_000)..], e);
+        }
     }
 
     /// <summary>A full-page screenshot saved as a test artifact.</summary>
