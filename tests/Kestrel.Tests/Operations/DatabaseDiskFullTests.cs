@@ -55,6 +55,9 @@ public sealed class DatabaseDiskFullTests
             await using var server = await KestrelServer.StartAsync(environment, data);
             var project = await server.CreateProjectAsync();
             var accepted = new List<string> { (await IdOfAsync(await project.PostEventAsync(Events.Message("plenty of room"))))! };
+            // Connected while there is room: a new PostgreSQL session may write its relation cache file into the
+            // database's directory, and on a full disk fails with "could not write init file" (seen in CI).
+            await using var postgres = database is null ? null : await OpenAsync((await PostgresCluster.GetAsync()).ConnectionString(database));
 
             // Leave about 1 MB free, then send bulky events until the database cannot store one.
             var filler = Path.Combine(mountPoint.Path, "filler");
@@ -80,7 +83,7 @@ public sealed class DatabaseDiskFullTests
             // Exactly the acknowledged events are stored: none lost, nothing of the refused one.
             async Task<string[]> StoredIdsAsync() => engine == Engines.Sqlite
                 ? (await Tool.RunOkAsync("sqlite3", Path.Combine(data, "kestrel.db"), "SELECT event_id FROM events ORDER BY id;")).Lines
-                : await PostgresIdsAsync(await PostgresCluster.GetAsync(), database!);
+                : await PostgresIdsAsync(postgres!);
             Assert.Equal(accepted, await StoredIdsAsync());
 
             // Space returns: events go in again without a restart.
@@ -108,18 +111,22 @@ public sealed class DatabaseDiskFullTests
         }
     }
 
+    private static async Task<NpgsqlConnection> OpenAsync(string connectionString)
+    {
+        var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
     private static async Task PostgresAsync(PostgresCluster cluster, string sql)
     {
-        await using var connection = new NpgsqlConnection(cluster.ConnectionString("postgres"));
-        await connection.OpenAsync();
+        await using var connection = await OpenAsync(cluster.ConnectionString("postgres"));
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
     }
 
-    private static async Task<string[]> PostgresIdsAsync(PostgresCluster cluster, string database)
+    private static async Task<string[]> PostgresIdsAsync(NpgsqlConnection connection)
     {
-        await using var connection = new NpgsqlConnection(cluster.ConnectionString(database));
-        await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT event_id FROM events ORDER BY id", connection);
         await using var reader = await command.ExecuteReaderAsync();
         var ids = new List<string>();

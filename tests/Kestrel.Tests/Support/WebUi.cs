@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace Kestrel.Tests.Support;
@@ -57,8 +58,14 @@ public sealed class WebUi : IAsyncDisposable
         await Page.GetByLabel("Admin password").FillAsync(password);
         await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         if (password != Password || !expectSignedIn) return;
-        try { await Page.WaitForURLAsync("**/projects"); }
-        catch (TimeoutException e)
+        // Polled, not WaitForURLAsync: once the URL matches, that waits for the page's load event, and CI saw it miss
+        // one that had fired (the browser was on /projects, its log showed only "NetworkIdle" after the wait began).
+        try
+        {
+            await Assertions.Expect(Page).ToHaveURLAsync(new Regex("/projects$"));
+            await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Projects", Exact = true })).ToBeVisibleAsync();
+        }
+        catch (Exception e) when (e is TimeoutException or PlaywrightException)
         {
             // Say where the browser got to and what the server did meanwhile: a sign-in that never arrives is otherwise
             // only "Timeout 30000ms exceeded".

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Text.Json;
 using Kestrel.Tests.Support;
 using Microsoft.Playwright;
@@ -163,7 +164,7 @@ public sealed class IssuePagesTests(BrowserFixture browser)
         // Enter on the focused link, through the locator: Playwright then waits for the navigation the key
         // starts, which a separate wait could miss when the page was quick (seen once in ~10 full runs).
         await ui.Page.Locator("table.issues a.title").PressAsync("Enter");
-        await ui.Page.WaitForURLAsync("**/issues/1");
+        await Assertions.Expect(ui.Page).ToHaveURLAsync(new Regex("/issues/1$"));
         await ui.Page.GetByLabel("Reason").FocusAsync();
         await ui.Page.Keyboard.TypeAsync("flaky test host");
         await ui.Page.Keyboard.PressAsync("Enter");

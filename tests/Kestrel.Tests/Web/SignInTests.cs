@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Net;
 using Kestrel.Tests.Support;
 using Microsoft.Playwright;
@@ -54,7 +55,7 @@ public sealed class SignInTests(BrowserFixture browser)
         Assert.Equal(HttpStatusCode.OK, (await Get(copy, "/projects", cookie)).StatusCode);
 
         await ui.Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-        await ui.Page.WaitForURLAsync("**/login");
+        await Assertions.Expect(ui.Page).ToHaveURLAsync(new Regex("/login$"));
         await ui.Page.GotoAsync("/projects");
         Assert.Contains("/login", ui.Page.Url);
         using var after = await Get(copy, "/projects", cookie);
