@@ -38,12 +38,15 @@ public sealed class Database
         postgres = NpgsqlDataSource.Create(connectionString);
         // The writer's own: not pooled, so a connection opened after the server came back is a new one, never a pooled
         // one from before; named, so an operator (or a test) finds it in pg_stat_activity; quick to give up on an
-        // unreachable server, since requests wait for it.
+        // unreachable server, since requests wait for it. Its few statements run thousands of times a second, so each is
+        // prepared on the server once it has run twice (parsed and planned once, not per transaction; docs/performance.md).
         postgresWriter = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString)
         {
             ApplicationName = WriterApplicationName,
             Pooling = false,
             Timeout = 5,
+            MaxAutoPrepare = 64,
+            AutoPrepareMinUsages = 2,
         }.ConnectionString);
     }
 

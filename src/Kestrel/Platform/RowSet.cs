@@ -89,14 +89,29 @@ public sealed class RowSet
         return sqlite;
     }
 
-    /// <summary>The writer's command for <paramref name="sql"/> with the rows bound to it, for a statement PostgreSQL alone runs.</summary>
-    public DbCommand PostgresCommand(WriterSession session, string sql)
+    private DbCommand PostgresCommand(WriterSession session, string sql)
     {
         if (column != 0) throw new InvalidOperationException("The last row of this row set is not complete.");
         var command = session.Command(sql, postgresParameters);
         for (var i = 0; i < isText.Length; i++)
             command.Parameters[i].Value = isText[i] ? texts[i].ToArray() : numbers[i].ToArray();
         return command;
+    }
+
+    /// <summary>PostgreSQL: adds <paramref name="sql"/> with the rows bound to it to <paramref name="batch"/>.</summary>
+    public void AddTo(DbBatch batch, string sql)
+    {
+        if (column != 0) throw new InvalidOperationException("The last row of this row set is not complete.");
+        var command = batch.CreateBatchCommand();
+        command.CommandText = sql;
+        for (var i = 0; i < isText.Length; i++)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = postgresParameters[i];
+            parameter.Value = isText[i] ? texts[i].ToArray() : numbers[i].ToArray();
+            command.Parameters.Add(parameter);
+        }
+        batch.BatchCommands.Add(command);
     }
 
     private string Json()

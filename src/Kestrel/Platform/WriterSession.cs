@@ -67,6 +67,17 @@ public sealed class WriterSession(DbConnection connection) : IDisposable
         return command;
     }
 
+    /// <summary>
+    /// PostgreSQL: a batch in the current transaction. Its statements reach the server in one round trip and run in order;
+    /// the writer waits on round trips there, not on its CPU.
+    /// </summary>
+    public DbBatch Batch()
+    {
+        var batch = connection.CreateBatch();
+        batch.Transaction = Transaction;
+        return batch;
+    }
+
     /// <summary>The writer-lifetime instance of <typeparamref name="T"/>, made on first use.</summary>
     public T Memo<T>() where T : class, IWriterMemo, new()
     {

@@ -9,7 +9,7 @@ namespace Kestrel.Tags;
 /// The tag part of storing events (step 050, on the writer): the tags of every event stored in one write
 /// transaction summed per (issue, key, value), then one upsert per sum, before the commit. A new value
 /// of the <c>user</c> tag adds one to the issue's <c>users_affected</c>, so that count is exact without
-/// ever counting rows; the releases of the first and latest events go on the issue too.
+/// ever counting rows. The releases of the first and latest events (<see cref="ReleasesOf"/>) go on the issue with its counts.
 /// </summary>
 public sealed class IssueTagCounts
 {
@@ -50,68 +50,81 @@ public sealed class IssueTagCounts
     // issue, key, value, project, count, first seen, last seen
     private const string RowColumns = "nttnnnn";
 
-    // PostgreSQL: every row of the transaction in one statement (unnest, RowSet says why), and only the user rows come
-    // back (a round trip saved per transaction). A bare column is ambiguous beside excluded there, and max() is only the
-    // aggregate.
-    private static readonly string CountRowsPostgres = "WITH counted AS (\n"
-        + RowSet.Statement(RowColumns, "INSERT INTO issue_tags (issue_id, key, value, project_id, count, first_seen, last_seen)\n"
-            + "SELECT c0, c1, c2, c3, c4, c5, c6 FROM {0}\n").Postgres
-        + "ON CONFLICT (issue_id, key, value) DO UPDATE SET count = issue_tags.count + excluded.count, last_seen = greatest(issue_tags.last_seen, excluded.last_seen)\n"
-        + "RETURNING issue_tags.issue_id, issue_tags.key, issue_tags.value, issue_tags.count)\n"
-        + "SELECT issue_id, value, count FROM counted WHERE key = 'user'";
+    // PostgreSQL: every row of the transaction in one statement (unnest, RowSet says why), which also adds to each issue's
+    // users_affected the user rows it inserted (a row whose count after is this transaction's count was new), so the
+    // statement needs no answer and goes in the writer's batch. A bare column is ambiguous beside excluded there, and
+    // max() is only the aggregate.
+    private static readonly string CountRowsPostgres = "WITH r AS (SELECT * FROM "
+        + RowSet.Statement(RowColumns, "{0}").Postgres + "),\n"
+        + """
+        counted AS (
+            INSERT INTO issue_tags (issue_id, key, value, project_id, count, first_seen, last_seen)
+            SELECT c0, c1, c2, c3, c4, c5, c6 FROM r
+            ON CONFLICT (issue_id, key, value) DO UPDATE SET count = issue_tags.count + excluded.count, last_seen = greatest(issue_tags.last_seen, excluded.last_seen)
+            RETURNING issue_tags.issue_id, issue_tags.key, issue_tags.value, issue_tags.count),
+        new_users AS (
+            SELECT counted.issue_id, count(*) AS n FROM counted JOIN r ON r.c0 = counted.issue_id AND r.c1 = counted.key AND r.c2 = counted.value
+            WHERE counted.key = 'user' AND counted.count = r.c4
+            GROUP BY counted.issue_id)
+        UPDATE issues SET users_affected = users_affected + new_users.n FROM new_users WHERE issues.id = new_users.issue_id
+        """;
 
-    private const string IssueColumns = "nntt"; // issue, new users, first release, last release
+    private const string IssueColumns = "nn"; // issue, new users
 
-    private const string IssuesText = """
-        UPDATE issues SET
-            users_affected = users_affected + r.c1,
-            first_release = coalesce(first_release, r.c2),
-            last_release = coalesce(r.c3, last_release)
+    private const string UsersText = """
+        UPDATE issues SET users_affected = users_affected + r.c1
         FROM {0}
         WHERE issues.id = r.c0
         """;
 
-    private static readonly Dialect<string> IssuesSql = RowSet.Statement(IssueColumns, IssuesText);
+    private static readonly Dialect<string> UsersSql = RowSet.Statement(IssueColumns, UsersText);
 
     private readonly RowSet issueRows = new(IssueColumns);
     private readonly RowSet postgresRows = new(RowColumns);
 
+    /// <summary>SQLite: writes the sums now, one prepared upsert per row.</summary>
     public void Write(WriterSession session)
     {
         if (sums.Count == 0) return;
-        // In primary-key order: neighbouring rows share B-tree pages, so each page is found once; and on PostgreSQL two
-        // nodes counting the same rows lock them in the same order (one statement, in key order), so they wait for each
-        // other instead of deadlocking.
+        Dictionary<long, int>? newUsers = null;
+        var upserts = session.Memo<SqliteTagUpserts>();
+        foreach (var ((issue, key, value), sum) in Ordered())
+        {
+            var user = key == "user";
+            var after = upserts.Count(session, user, issue, key, value, sum.Project, sum.Count, sum.FirstSeen, sum.LastSeen);
+            if (user && after == sum.Count) (newUsers ??= [])[issue] = newUsers.GetValueOrDefault(issue) + 1;
+        }
+        if (newUsers is null) return;
+        foreach (var (issue, n) in newUsers.OrderBy(u => u.Key)) issueRows.Add(issue).Add(n); // in key order (Ordered says why)
+        issueRows.Command(session, UsersSql).ExecuteNonQuery();
+    }
+
+    /// <summary>PostgreSQL: adds the statements that write the sums to the writer's batch.</summary>
+    public void AddTo(DbBatch batch)
+    {
+        if (sums.Count == 0) return;
+        foreach (var ((issue, key, value), sum) in Ordered())
+        {
+            postgresRows.Add(issue).Add(key).Add(value).Add(sum.Project).Add(sum.Count).Add(sum.FirstSeen).Add(sum.LastSeen);
+            if (postgresRows.Count == RowsPerStatement) Flush(batch);
+        }
+        Flush(batch);
+    }
+
+    /// <summary>The releases of the issue's first and latest events in this transaction (null when they named none).</summary>
+    public (string? First, string? Last) ReleasesOf(long issueId) => releases.GetValueOrDefault(issueId);
+
+    /// <summary>
+    /// In primary-key order: neighbouring rows share B-tree pages, so each page is found once; and on PostgreSQL two nodes
+    /// counting the same rows lock them in the same order (one statement, in key order), so they wait for each other
+    /// instead of deadlocking.
+    /// </summary>
+    private KeyValuePair<(long Issue, string Key, string Value), Sum>[] Ordered()
+    {
         var ordered = sums.ToArray();
         Array.Sort(ordered, static (a, b) => a.Key.Issue != b.Key.Issue ? a.Key.Issue.CompareTo(b.Key.Issue)
             : string.CompareOrdinal(a.Key.Key, b.Key.Key) is var byKey and not 0 ? byKey : string.CompareOrdinal(a.Key.Value, b.Key.Value));
-        Dictionary<long, int>? newUsers = null;
-        if (session.Engine == DatabaseEngine.Sqlite)
-        {
-            var upserts = session.Memo<SqliteTagUpserts>();
-            foreach (var ((issue, key, value), sum) in ordered)
-            {
-                var user = key == "user";
-                var after = upserts.Count(session, user, issue, key, value, sum.Project, sum.Count, sum.FirstSeen, sum.LastSeen);
-                if (user && after == sum.Count) (newUsers ??= [])[issue] = newUsers.GetValueOrDefault(issue) + 1;
-            }
-        }
-        else
-        {
-            foreach (var ((issue, key, value), sum) in ordered)
-            {
-                postgresRows.Add(issue).Add(key).Add(value).Add(sum.Project).Add(sum.Count).Add(sum.FirstSeen).Add(sum.LastSeen);
-                if (postgresRows.Count == RowsPerStatement) Flush(session, ref newUsers);
-            }
-            Flush(session, ref newUsers);
-        }
-
-        foreach (var issueId in releases.Keys.Union(newUsers?.Keys ?? Enumerable.Empty<long>()).Order()) // in key order, as above
-        {
-            var (first, last) = releases.GetValueOrDefault(issueId);
-            issueRows.Add(issueId).Add(newUsers?.GetValueOrDefault(issueId) ?? 0).Add(first).Add(last);
-        }
-        if (issueRows.Count > 0) issueRows.Command(session, IssuesSql).ExecuteNonQuery();
+        return ordered;
     }
 
     /// <summary>
@@ -120,17 +133,10 @@ public sealed class IssueTagCounts
     /// </summary>
     private const int RowsPerStatement = 1_000;
 
-    /// <summary>PostgreSQL: upserts the rows held, counting in <paramref name="newUsers"/> the users new to their issue.</summary>
-    private void Flush(WriterSession session, ref Dictionary<long, int>? newUsers)
+    private void Flush(DbBatch batch)
     {
         if (postgresRows.Count == 0) return;
-        using (var counted = postgresRows.PostgresCommand(session, CountRowsPostgres).ExecuteReader())
-            while (counted.Read())
-            {
-                var issue = counted.GetInt64(0);
-                if (counted.GetInt64(2) == sums[(issue, "user", counted.GetString(1))].Count)
-                    (newUsers ??= [])[issue] = newUsers.GetValueOrDefault(issue) + 1;
-            }
+        postgresRows.AddTo(batch, CountRowsPostgres);
         postgresRows.Clear();
     }
 
