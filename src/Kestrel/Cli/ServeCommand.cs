@@ -95,7 +95,7 @@ public static class ServeCommand
             kestrel.Limits.MaxRequestBodySize = IngestLimits.MaxBodyBytes;
         });
 
-        var database = options.DatabaseUrl is null ? OpenSqlite(options, builder.Services) : Database.OpenAndMigrate(options);
+        var database = options.DatabaseUrl is null ? OpenSqlite(options, builder.Services) : OpenPostgres(options, builder.Services);
         builder.Services
             .AddSingleton(options)
             .AddSingleton(database)
@@ -131,6 +131,13 @@ public static class ServeCommand
         app.MapSourceMaps();
         app.MapAlerts();
         return app;
+    }
+
+    /// <summary>PostgreSQL's own part of the server: hearing of project changes made on other nodes.</summary>
+    private static Database OpenPostgres(KestrelOptions options, IServiceCollection services)
+    {
+        services.AddHostedService<ProjectChangeListener>();
+        return Database.OpenAndMigrate(options);
     }
 
     /// <summary>

@@ -7,11 +7,12 @@ namespace Kestrel.Projects;
 
 /// <summary>
 /// The look-ups every authenticated request makes (a project by its token's hash, or by its public key), run on a few
-/// connections kept open with both statements prepared. Nothing about projects is cached: every look-up reads the
-/// database, so a token rotated through the CLI or another node is refused on the very next request. What is saved is
-/// the way there: taking a connection from the pool and setting it up, and preparing the SQL each time (on PostgreSQL a
-/// parse and plan by the server, and a reset of the pooled connection when it went back). On PostgreSQL the parameter is
-/// positional, so Npgsql does not rewrite the SQL either.
+/// connections kept open with both statements prepared. On SQLite nothing about projects is cached: every look-up reads
+/// the database, so a token rotated through the CLI is refused on the very next request. On PostgreSQL a project found
+/// is kept for a second (<see cref="RecentCredentials"/> says why and how a change still reaches every node in time).
+/// What the kept-open connections save is the way there: taking a connection from the pool and setting it up, and
+/// preparing the SQL each time (on PostgreSQL a parse and plan by the server, and a reset of the pooled connection when
+/// it went back). On PostgreSQL the parameter is positional, so Npgsql does not rewrite the SQL either.
 /// </summary>
 internal sealed class CredentialLookups(Database database) : IDisposable
 {
@@ -21,9 +22,31 @@ internal sealed class CredentialLookups(Database database) : IDisposable
     private const string Columns = "id, slug, name, public_key, created_at";
     private readonly ConcurrentBag<Lookup> idle = [];
 
-    public Project? ByTokenHash(byte[] hash) => Run(static l => l.ByTokenHash, hash);
+    private readonly RecentCredentials? recent = database.Engine == DatabaseEngine.Postgres ? new() : null;
 
-    public Project? ByPublicKey(string publicKey) => Run(static l => l.ByPublicKey, publicKey);
+    public Project? ByTokenHash(byte[] hash)
+    {
+        if (recent is null) return Run(static l => l.ByTokenHash, hash);
+        var key = Convert.ToBase64String(hash);
+        if (recent.ByTokenHash(key) is { } known) return known;
+        var generation = recent.Generation;
+        var found = Run(static l => l.ByTokenHash, hash);
+        if (found is not null) recent.AddByTokenHash(key, found, generation);
+        return found;
+    }
+
+    public Project? ByPublicKey(string publicKey)
+    {
+        if (recent is null) return Run(static l => l.ByPublicKey, publicKey);
+        if (recent.ByPublicKey(publicKey) is { } known) return known;
+        var generation = recent.Generation;
+        var found = Run(static l => l.ByPublicKey, publicKey);
+        if (found is not null) recent.AddByPublicKey(publicKey, found, generation);
+        return found;
+    }
+
+    /// <summary>Forgets the projects kept (PostgreSQL): a project changed here or on another node.</summary>
+    public void ForgetRecent() => recent?.Clear();
 
     /// <summary>
     /// Synchronous on purpose: an asynchronous look-up on PostgreSQL (the request thread free while the database

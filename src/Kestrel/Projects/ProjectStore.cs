@@ -15,7 +15,7 @@ public sealed class ProjectException(string message) : Exception(message);
 /// Projects, their token hashes and public keys. Writes here come from the CLI (its own process,
 /// with SQLite's file locking between it and a running server), so they use a plain connection.
 /// The SQL is the same on both engines. The look-ups by credential, made on every authenticated request, run on
-/// <see cref="CredentialLookups"/>.
+/// <see cref="CredentialLookups"/>; on PostgreSQL a rotation notifies every node (<see cref="ProjectChangeListener"/>).
 /// </summary>
 public sealed partial class ProjectStore(Database database) : IDisposable
 {
@@ -61,6 +61,12 @@ public sealed partial class ProjectStore(Database database) : IDisposable
         var project = connection.QuerySingleOrDefault<Project>(
             $"UPDATE projects SET token_hash = @hash WHERE slug = @slug RETURNING {Columns}",
             new { slug, hash = ProjectTokens.Hash(token) });
+        if (project is not null && database.Engine == DatabaseEngine.Postgres)
+        {
+            // Every node (this CLI's included, if it is one) forgets the old token now rather than in a second.
+            connection.Execute($"NOTIFY {ProjectChangeListener.Channel}");
+            lookups.ForgetRecent();
+        }
         return project is null
             ? throw new ProjectException($"No project has the slug '{slug}'.")
             : new ProjectWithToken(project, token);
@@ -75,6 +81,9 @@ public sealed partial class ProjectStore(Database database) : IDisposable
     public Project? FindBySecretToken(string token) => lookups.ByTokenHash(ProjectTokens.Hash(token));
 
     public Project? FindByPublicKey(string publicKey) => lookups.ByPublicKey(publicKey);
+
+    /// <summary>Forgets the projects found in the last second (PostgreSQL): one changed on another node.</summary>
+    public void ForgetRecentCredentials() => lookups.ForgetRecent();
 
     public void Dispose() => lookups.Dispose();
 
