@@ -14,6 +14,18 @@ public sealed class ProjectChangeListener(Database database, ProjectStore projec
     public const string Channel = "kestrel_projects";
 
     private long heard;
+    private readonly TaskCompletionSource listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Starts listening before the server takes requests (ExecuteAsync runs on its own since .NET 10, so start waits for
+    /// it here), for at most 5 seconds: a database slow to answer only leaves the cache's one-second expiry meanwhile.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await base.StartAsync(cancellationToken);
+        try { await listening.Task.WaitAsync(TimeSpan.FromSeconds(5), cancellationToken); }
+        catch (TimeoutException) { }
+    }
 
     /// <summary>How many notifications this node has heard (and cleared its cache for).</summary>
     public long Heard => Interlocked.Read(ref heard);
@@ -31,8 +43,8 @@ public sealed class ProjectChangeListener(Database database, ProjectStore projec
                     projects.ForgetRecentCredentials();
                     Interlocked.Increment(ref heard);
                 };
-                // Synchronously: the first time, this runs while the server starts, so it listens before any request comes.
-                using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection)) listen.ExecuteNonQuery();
+                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection)) await listen.ExecuteNonQueryAsync(stoppingToken);
+                listening.TrySetResult();
                 projects.ForgetRecentCredentials(); // whatever changed while no one listened
                 warned = false;
                 while (true) await connection.WaitAsync(stoppingToken);
