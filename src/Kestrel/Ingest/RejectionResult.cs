@@ -16,6 +16,10 @@ public sealed class RejectionResult(Rejection rejection) : IResult
     {
         var headers = httpContext.Response.Headers;
         headers["X-Sentry-Error"] = HeaderSafe(rejection.Message);
+        // A body that stopped short leaves the connection's input in an unknown state: close it after this answer rather
+        // than read a next request from it. Reading on raced ASP.NET's own reader now and then (aspnetcore#52324), which
+        // logged "Reading is already in progress" with a stack trace, from anyone.
+        if (rejection.Reason is "incomplete_body" or "body_timeout") headers.Connection = "close";
         if (rejection.RetryAfterSeconds is { } seconds)
         {
             var text = seconds.ToString(CultureInfo.InvariantCulture);

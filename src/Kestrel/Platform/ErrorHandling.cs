@@ -35,6 +35,7 @@ public static class ErrorHandling
             {
                 logger.LogDebug("{Method} {Path}: the request could not be read ({Message})", context.Request.Method, context.Request.Path, e.Message);
                 context.Response.Clear();
+                context.Response.Headers.Connection = "close"; // as RejectionResult does for a body cut short
                 await ApiError.Result(e.StatusCode, "The request could not be read.").ExecuteAsync(context);
             }
             catch (Exception e) when (e is IOException or OperationCanceledException && context.RequestAborted.IsCancellationRequested)
