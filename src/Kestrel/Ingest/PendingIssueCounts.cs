@@ -73,8 +73,8 @@ public sealed class PendingIssueCounts : IPendingWrites
     // Regressions' rule, asked only for the issues this answers are resolved. On PostgreSQL another node may have
     // counted the issue meanwhile: the update waits for its commit and answers the status as that node left it, so a
     // regression is decided by one node only. Every issue of the transaction in one statement (RowSet says why).
-    // The releases of the issue's first and latest events go in the same update: one row version per issue and transaction
-    // (on PostgreSQL every update that moves last_seen writes an entry in each of the issue's indexes).
+    // The releases of the issue's first and latest events go in the same update, not a second one: on PostgreSQL every
+    // update of an issue row writes an entry in each of its indexes (last_seen is indexed, so none is HOT).
     private const string CountColumns = "nnnttt"; // issue, events, last seen, level, first release, last release
 
     private const string CountIssuesText = """
@@ -145,8 +145,8 @@ public sealed class PendingIssueCounts : IPendingWrites
     {
         if (issueRows.Count == 0) return [];
         Dictionary<long, (string Status, long EventCount)> answers;
-        using (var reader = issueRows.Command(session, CountIssuesSql).ExecuteReader()) answers = ReadCounts(reader);
-        if (hourRows.Count > 0) hourRows.Command(session, CountHoursSql).ExecuteNonQuery();
+        using (var reader = issueRows.SqliteCommand(session, CountIssuesSql).ExecuteReader()) answers = ReadCounts(reader);
+        if (hourRows.Count > 0) hourRows.SqliteCommand(session, CountHoursSql).ExecuteNonQuery();
         tags.Write(session);
         return answers;
     }

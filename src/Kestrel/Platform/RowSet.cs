@@ -77,31 +77,21 @@ public sealed class RowSet
         string.Format(text, Source(columns).Sqlite, "max"), string.Format(text, Source(columns).Postgres, "greatest"));
 
     /// <summary>
-    /// The writer's command for <paramref name="sql"/>, a statement that reads this set through <see cref="Source"/>, with
-    /// the rows bound to it.
+    /// SQLite: the writer's command for <paramref name="sql"/>, a statement that reads this set through <see cref="Source"/>,
+    /// with the rows bound to it. PostgreSQL's statements go in the writer's batch instead (<see cref="AddTo"/>).
     /// </summary>
-    public DbCommand Command(WriterSession session, Dialect<string> sql)
+    public DbCommand SqliteCommand(WriterSession session, Dialect<string> sql)
     {
-        if (session.Engine == DatabaseEngine.Postgres) return PostgresCommand(session, sql.Postgres);
-        if (column != 0) throw new InvalidOperationException("The last row of this row set is not complete.");
+        CheckComplete();
         var sqlite = session.Command(sql.Sqlite, "@rows");
         sqlite.Parameters[0].Value = Json();
         return sqlite;
     }
 
-    private DbCommand PostgresCommand(WriterSession session, string sql)
-    {
-        if (column != 0) throw new InvalidOperationException("The last row of this row set is not complete.");
-        var command = session.Command(sql, postgresParameters);
-        for (var i = 0; i < isText.Length; i++)
-            command.Parameters[i].Value = isText[i] ? texts[i].ToArray() : numbers[i].ToArray();
-        return command;
-    }
-
     /// <summary>PostgreSQL: adds <paramref name="sql"/> with the rows bound to it to <paramref name="batch"/>.</summary>
     public void AddTo(DbBatch batch, string sql)
     {
-        if (column != 0) throw new InvalidOperationException("The last row of this row set is not complete.");
+        CheckComplete();
         var command = batch.CreateBatchCommand();
         command.CommandText = sql;
         for (var i = 0; i < isText.Length; i++)
@@ -112,6 +102,11 @@ public sealed class RowSet
             command.Parameters.Add(parameter);
         }
         batch.BatchCommands.Add(command);
+    }
+
+    private void CheckComplete()
+    {
+        if (column != 0) throw new InvalidOperationException("The last row of this row set is not complete.");
     }
 
     private string Json()

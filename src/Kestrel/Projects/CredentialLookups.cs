@@ -22,31 +22,23 @@ internal sealed class CredentialLookups(Database database) : IDisposable
     private const string Columns = "id, slug, name, public_key, created_at";
     private readonly ConcurrentBag<Lookup> idle = [];
 
-    private readonly RecentCredentials? recent = database.Engine == DatabaseEngine.Postgres ? new() : null;
+    private readonly RecentCredentials? recentByTokenHash = database.Engine == DatabaseEngine.Postgres ? new() : null;
+    private readonly RecentCredentials? recentByPublicKey = database.Engine == DatabaseEngine.Postgres ? new() : null;
 
-    public Project? ByTokenHash(byte[] hash)
-    {
-        if (recent is null) return Run(static l => l.ByTokenHash, hash);
-        var key = Convert.ToBase64String(hash);
-        if (recent.ByTokenHash(key) is { } known) return known;
-        var generation = recent.Generation;
-        var found = Run(static l => l.ByTokenHash, hash);
-        if (found is not null) recent.AddByTokenHash(key, found, generation);
-        return found;
-    }
+    public Project? ByTokenHash(byte[] hash) => recentByTokenHash is null
+        ? Run(static l => l.ByTokenHash, hash)
+        : recentByTokenHash.Find(Convert.ToBase64String(hash), (this, hash), static s => s.Item1.Run(static l => l.ByTokenHash, s.hash));
 
-    public Project? ByPublicKey(string publicKey)
-    {
-        if (recent is null) return Run(static l => l.ByPublicKey, publicKey);
-        if (recent.ByPublicKey(publicKey) is { } known) return known;
-        var generation = recent.Generation;
-        var found = Run(static l => l.ByPublicKey, publicKey);
-        if (found is not null) recent.AddByPublicKey(publicKey, found, generation);
-        return found;
-    }
+    public Project? ByPublicKey(string publicKey) => recentByPublicKey is null
+        ? Run(static l => l.ByPublicKey, publicKey)
+        : recentByPublicKey.Find(publicKey, (this, publicKey), static s => s.Item1.Run(static l => l.ByPublicKey, s.publicKey));
 
     /// <summary>Forgets the projects kept (PostgreSQL): a project changed here or on another node.</summary>
-    public void ForgetRecent() => recent?.Clear();
+    public void ForgetRecent()
+    {
+        recentByTokenHash?.Clear();
+        recentByPublicKey?.Clear();
+    }
 
     /// <summary>
     /// Synchronous on purpose: an asynchronous look-up on PostgreSQL (the request thread free while the database

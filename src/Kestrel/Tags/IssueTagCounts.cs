@@ -96,7 +96,7 @@ public sealed class IssueTagCounts
         }
         if (newUsers is null) return;
         foreach (var (issue, n) in newUsers.OrderBy(u => u.Key)) issueRows.Add(issue).Add(n); // in key order (Ordered says why)
-        issueRows.Command(session, UsersSql).ExecuteNonQuery();
+        issueRows.SqliteCommand(session, UsersSql).ExecuteNonQuery();
     }
 
     /// <summary>PostgreSQL: adds the statements that write the sums to the writer's batch.</summary>
