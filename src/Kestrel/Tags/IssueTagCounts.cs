@@ -40,11 +40,14 @@ public sealed class IssueTagCounts
         releases[issueId] = releases.TryGetValue(issueId, out var seen) ? (seen.First, release) : (release, release);
     }
 
-    // SQLite: one row per statement, prepared once and bound by position (SqliteTagUpserts says why); only the user
-    // rows ask for their count back.
-    internal const string CountRowSqlite = """
+    // SQLite: one row per statement, prepared once and bound by position (SqliteTagUpserts says why and why an update
+    // first); a row the update did not find is new, which is all the user rows need to know.
+    internal const string UpdateRowSqlite = """
+        UPDATE issue_tags SET count = count + ?4, last_seen = max(last_seen, ?5) WHERE issue_id = ?1 AND key = ?2 AND value = ?3
+        """;
+
+    internal const string InsertRowSqlite = """
         INSERT INTO issue_tags (issue_id, key, value, project_id, count, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-        ON CONFLICT (issue_id, key, value) DO UPDATE SET count = count + excluded.count, last_seen = max(last_seen, excluded.last_seen)
         """;
 
     // issue, key, value, project, count, first seen, last seen
@@ -90,9 +93,8 @@ public sealed class IssueTagCounts
         var upserts = session.Memo<SqliteTagUpserts>();
         foreach (var ((issue, key, value), sum) in Ordered())
         {
-            var user = key == "user";
-            var after = upserts.Count(session, user, issue, key, value, sum.Project, sum.Count, sum.FirstSeen, sum.LastSeen);
-            if (user && after == sum.Count) (newUsers ??= [])[issue] = newUsers.GetValueOrDefault(issue) + 1;
+            var isNew = upserts.Count(session, issue, key, value, sum.Project, sum.Count, sum.FirstSeen, sum.LastSeen);
+            if (isNew && key == "user") (newUsers ??= [])[issue] = newUsers.GetValueOrDefault(issue) + 1;
         }
         if (newUsers is null) return;
         foreach (var (issue, n) in newUsers.OrderBy(u => u.Key)) issueRows.Add(issue).Add(n); // in key order (Ordered says why)

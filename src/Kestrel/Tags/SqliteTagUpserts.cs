@@ -6,7 +6,7 @@ using SQLitePCL;
 namespace Kestrel.Tags;
 
 /// <summary>
-/// SQLite's tag count upserts: one statement per row, prepared once per writer connection and bound by position
+/// SQLite's tag count upserts: one update (and an insert when it found nothing) per row, prepared once per writer connection and bound by position
 /// straight through SQLite's own API. Why not a JSON row set (<see cref="RowSet"/>) as the other writes use: a
 /// transaction of single events upserts about 20 tag rows per event, and reading seven columns of each row back out
 /// of JSON (<c>value->>i</c>) took a fifth of the writer's time (perf); binding by position costs a few calls per
@@ -15,47 +15,54 @@ namespace Kestrel.Tags;
 public sealed class SqliteTagUpserts : IWriterMemo, IDisposable
 {
     private sqlite3? database;
-    private sqlite3_stmt? counting;
-    private sqlite3_stmt? countingUsers;
+    private sqlite3_stmt? updating;
+    private sqlite3_stmt? inserting;
     private byte[] utf8 = new byte[256];
 
     /// <summary>Prepared statements hold nothing a rollback could make wrong.</summary>
     public void Forget() { }
 
-    /// <summary>Adds <paramref name="count"/> to the row of (issue, key, value), making it if new; returns the row's count after.</summary>
-    /// <param name="returnCount">false: the count after is not read (returns 0), which spares SQLite the RETURNING</param>
-    public long Count(WriterSession session, bool returnCount, long issue, string key, string value, long project, long count, long firstSeen, long lastSeen)
+    /// <summary>Adds <paramref name="count"/> to the row of (issue, key, value), making it if new; true when it was new.</summary>
+    /// <remarks>
+    /// An update first, and an insert only when it found no row: once an issue has been seen for a while nearly every row
+    /// exists, and an update finds it with one B-tree search where an upsert searches twice (the insert's uniqueness
+    /// check, then the update's own search).
+    /// </remarks>
+    public bool Count(WriterSession session, long issue, string key, string value, long project, long count, long firstSeen, long lastSeen)
     {
-        var statement = Statement(session, returnCount);
-        raw.sqlite3_bind_int64(statement, 1, issue);
-        BindText(statement, 2, key);
-        BindText(statement, 3, value);
-        raw.sqlite3_bind_int64(statement, 4, project);
-        raw.sqlite3_bind_int64(statement, 5, count);
-        raw.sqlite3_bind_int64(statement, 6, firstSeen);
-        raw.sqlite3_bind_int64(statement, 7, lastSeen);
+        Prepare(session);
+        raw.sqlite3_bind_int64(updating, 1, issue);
+        BindText(updating!, 2, key);
+        BindText(updating!, 3, value);
+        raw.sqlite3_bind_int64(updating, 4, count);
+        raw.sqlite3_bind_int64(updating, 5, lastSeen);
+        Run(updating!);
+        if (raw.sqlite3_changes(database) != 0) return false;
+        raw.sqlite3_bind_int64(inserting, 1, issue);
+        BindText(inserting!, 2, key);
+        BindText(inserting!, 3, value);
+        raw.sqlite3_bind_int64(inserting, 4, project);
+        raw.sqlite3_bind_int64(inserting, 5, count);
+        raw.sqlite3_bind_int64(inserting, 6, firstSeen);
+        raw.sqlite3_bind_int64(inserting, 7, lastSeen);
+        Run(inserting!);
+        return true;
+    }
+
+    private void Run(sqlite3_stmt statement)
+    {
         var result = raw.sqlite3_step(statement);
-        long after = 0;
-        if (result == raw.SQLITE_ROW)
-        {
-            after = raw.sqlite3_column_int64(statement, 0);
-            result = raw.sqlite3_step(statement);
-        }
         raw.sqlite3_reset(statement);
         // The same exception Microsoft.Data.Sqlite throws, so a full disk or a busy database is told apart as anywhere else.
         if (result != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(result, database);
-        return after;
     }
 
-    private sqlite3_stmt Statement(WriterSession session, bool returnCount)
+    private void Prepare(WriterSession session)
     {
-        if (database is null)
-        {
-            database = ((SqliteConnection)session.Connection).Handle!;
-            counting = Prepare(IssueTagCounts.CountRowSqlite);
-            countingUsers = Prepare(IssueTagCounts.CountRowSqlite + "\nRETURNING count");
-        }
-        return returnCount ? countingUsers! : counting!;
+        if (database is not null) return;
+        database = ((SqliteConnection)session.Connection).Handle!;
+        updating = Prepare(IssueTagCounts.UpdateRowSqlite);
+        inserting = Prepare(IssueTagCounts.InsertRowSqlite);
     }
 
     private sqlite3_stmt Prepare(string sql)
@@ -76,7 +83,7 @@ public sealed class SqliteTagUpserts : IWriterMemo, IDisposable
 
     public void Dispose()
     {
-        counting?.Dispose();
-        countingUsers?.Dispose();
+        updating?.Dispose();
+        inserting?.Dispose();
     }
 }
