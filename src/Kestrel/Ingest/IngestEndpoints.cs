@@ -35,6 +35,6 @@ public static class IngestEndpoints
 
         var (ids, storeRejection) = await ingest.StoreAsync(caller.ProjectId, events!, [], receivedAt, cancellationToken);
         if (storeRejection is not null) return ingest.Reject(storeRejection);
-        return isArray ? Results.Json(new { ids }, KestrelJson.Options) : Results.Json(new { id = ids![0] }, KestrelJson.Options);
+        return isArray ? Results.Json(new { ids }, KestrelJson.Options) : IdAnswer.For(ids![0]);
     }
 }

@@ -43,7 +43,7 @@ public static class SentryEndpoints
             if (storeRejection is not null) return ingest.Reject(storeRejection);
             // Sentry answers {"id"} when the envelope names an event and {} otherwise.
             var answer = envelope.EventId ?? ids!.FirstOrDefault();
-            return answer is null ? Results.Json(new { }) : Results.Json(new { id = answer });
+            return answer is null ? Results.Json(new { }) : IdAnswer.For(answer);
         }
     }
 
@@ -57,7 +57,7 @@ public static class SentryEndpoints
             (prepared, refused) = IngestPipeline.PrepareOne(body!.Memory, receivedAt, eventId: null, "The event ", ingest.SourceMapStep(project!.Id));
         if (refused is not null) return ingest.Reject(refused);
         var (ids, storeRejection) = await ingest.StoreAsync(project.Id, [prepared!], [], receivedAt, cancellationToken);
-        return storeRejection is not null ? ingest.Reject(storeRejection) : Results.Json(new { id = ids![0] });
+        return storeRejection is not null ? ingest.Reject(storeRejection) : IdAnswer.For(ids![0]);
     }
 
     /// <summary>
