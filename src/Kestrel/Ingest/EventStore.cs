@@ -84,21 +84,27 @@ public sealed class EventStore(DatabaseWriter writer)
     {
         if (session.Engine == DatabaseEngine.Postgres) return InsertAll(session, events);
         var stored = new bool[events.Count];
-        // SQLite: one row per statement. Binding a few parameters costs little, and a payload would not fit in RowSet's JSON.
-        var insert = session.Command(InsertEventSql, "@project", "@issue", "@event_id", "@received", "@occurred", "@level", "@payload");
+        // SQLite: one row per statement, bound by position (the parameters in the order they appear in the SQL).
+        var insert = session.Memo<SqliteEventInsert>().Statement(session);
         for (var i = 0; i < events.Count; i++)
         {
             var (projectId, issueId, e, receivedAtMs) = events[i];
-            insert.Parameters[0].Value = projectId;
-            insert.Parameters[1].Value = issueId;
-            insert.Parameters[2].Value = e.EventId;
-            insert.Parameters[3].Value = receivedAtMs;
-            insert.Parameters[4].Value = e.OccurredAtMs;
-            insert.Parameters[5].Value = e.Level;
-            insert.Parameters[6].Value = e.StoredPayload;
-            stored[i] = insert.ExecuteNonQuery() == 1;
+            stored[i] = insert.Bind(1, projectId).Bind(2, issueId).Bind(3, e.EventId).Bind(4, receivedAtMs).Bind(5, e.OccurredAtMs)
+                .Bind(6, e.Level).Bind(7, e.StoredPayload).Run() == 1;
         }
         return stored;
+    }
+
+    /// <summary>SQLite's event insert, prepared once per writer connection (<see cref="SqliteStatement"/> says why).</summary>
+    private sealed class SqliteEventInsert : IWriterMemo, IDisposable
+    {
+        private SqliteStatement? insert;
+
+        public SqliteStatement Statement(WriterSession session) => insert ??= new SqliteStatement(session, InsertEventSql);
+
+        public void Forget() { }
+
+        public void Dispose() => insert?.Dispose();
     }
 
     // PostgreSQL: every event of the transaction in one statement, one round trip. The trigger drops a resend (even of an

@@ -1,0 +1,59 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace Kestrel.Platform;
+
+/// <summary>
+/// One SQLite statement of the writer's hottest loops, prepared once on the writer's connection and bound by position
+/// straight through SQLite's own API. Microsoft.Data.Sqlite binds every parameter by name on every run and goes through a
+/// data reader even for a statement that answers nothing; for a statement run once per event or per tag row that was a
+/// noticeable part of the writer's time (docs/performance.md, Steps 6 and 8).
+/// </summary>
+public sealed class SqliteStatement : IDisposable
+{
+    private readonly sqlite3 database;
+    private readonly sqlite3_stmt statement;
+    private byte[] utf8 = new byte[256];
+
+    public SqliteStatement(WriterSession session, string sql)
+    {
+        database = ((SqliteConnection)session.Connection).Handle!;
+        var result = raw.sqlite3_prepare_v2(database, sql, out statement);
+        if (result != raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(result, database);
+    }
+
+    public SqliteStatement Bind(int index, long value)
+    {
+        raw.sqlite3_bind_int64(statement, index, value);
+        return this;
+    }
+
+    /// <summary>Binds <paramref name="text"/> as UTF-8 from a reused buffer (SQLite copies it: SQLITE_TRANSIENT).</summary>
+    public SqliteStatement Bind(int index, string text)
+    {
+        var length = Encoding.UTF8.GetMaxByteCount(text.Length);
+        if (length > utf8.Length) utf8 = new byte[Math.Max(length, utf8.Length * 2)];
+        var written = Encoding.UTF8.GetBytes(text, utf8);
+        raw.sqlite3_bind_text(statement, index, utf8.AsSpan(0, written));
+        return this;
+    }
+
+    public SqliteStatement Bind(int index, ReadOnlySpan<byte> blob)
+    {
+        raw.sqlite3_bind_blob(statement, index, blob);
+        return this;
+    }
+
+    /// <summary>Runs a statement that answers no rows; returns how many rows it changed.</summary>
+    public int Run()
+    {
+        var result = raw.sqlite3_step(statement);
+        raw.sqlite3_reset(statement);
+        // The same exception Microsoft.Data.Sqlite throws, so a full disk or a busy database is told apart as anywhere else.
+        if (result != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(result, database);
+        return raw.sqlite3_changes(database);
+    }
+
+    public void Dispose() => statement.Dispose();
+}
