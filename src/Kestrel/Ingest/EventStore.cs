@@ -85,7 +85,7 @@ public sealed class EventStore(DatabaseWriter writer)
         if (session.Engine == DatabaseEngine.Postgres) return InsertAll(session, events);
         var stored = new bool[events.Count];
         // SQLite: one row per statement, bound by position (the parameters in the order they appear in the SQL).
-        var insert = session.Memo<SqliteEventInsert>().Statement(session);
+        var insert = session.Statement(InsertEventSql);
         for (var i = 0; i < events.Count; i++)
         {
             var (projectId, issueId, e, receivedAtMs) = events[i];
@@ -93,18 +93,6 @@ public sealed class EventStore(DatabaseWriter writer)
                 .Bind(6, e.Level).Bind(7, e.StoredPayload).Run() == 1;
         }
         return stored;
-    }
-
-    /// <summary>SQLite's event insert, prepared once per writer connection (<see cref="SqliteStatement"/> says why).</summary>
-    private sealed class SqliteEventInsert : IWriterMemo, IDisposable
-    {
-        private SqliteStatement? insert;
-
-        public SqliteStatement Statement(WriterSession session) => insert ??= new SqliteStatement(session, InsertEventSql);
-
-        public void Forget() { }
-
-        public void Dispose() => insert?.Dispose();
     }
 
     // PostgreSQL: every event of the transaction in one statement, one round trip. The trigger drops a resend (even of an

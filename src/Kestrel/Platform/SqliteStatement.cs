@@ -16,9 +16,10 @@ public sealed class SqliteStatement : IDisposable
     private readonly sqlite3_stmt statement;
     private byte[] utf8 = new byte[256];
 
-    public SqliteStatement(WriterSession session, string sql)
+    /// <summary>Use <see cref="WriterSession.Statement"/>, which keeps one per SQL text for the connection's life.</summary>
+    internal SqliteStatement(SqliteConnection connection, string sql)
     {
-        database = ((SqliteConnection)session.Connection).Handle!;
+        database = connection.Handle!;
         var result = raw.sqlite3_prepare_v2(database, sql, out statement);
         if (result != raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(result, database);
     }

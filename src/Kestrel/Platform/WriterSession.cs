@@ -36,6 +36,7 @@ public interface IPendingWrites
 public sealed class WriterSession(DbConnection connection) : IDisposable
 {
     private readonly Dictionary<string, DbCommand> commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SqliteStatement> statements = new(StringComparer.Ordinal);
     private readonly Dictionary<Type, IWriterMemo> memos = [];
     private readonly Dictionary<Type, IPendingWrites> pendingByType = [];
     private readonly List<IPendingWrites> pending = []; // in the order first used in this transaction
@@ -65,6 +66,17 @@ public sealed class WriterSession(DbConnection connection) : IDisposable
         }
         command.Transaction = transaction;
         return command;
+    }
+
+    /// <summary>
+    /// SQLite: <paramref name="sql"/> prepared once and bound by position, for the statements the writer runs once per
+    /// event or per tag row (<see cref="SqliteStatement"/> says why). Ask for it once per loop, not once per row.
+    /// </summary>
+    public SqliteStatement Statement(string sql)
+    {
+        if (!statements.TryGetValue(sql, out var statement))
+            statements[sql] = statement = new SqliteStatement((Microsoft.Data.Sqlite.SqliteConnection)connection, sql);
+        return statement;
     }
 
     /// <summary>
@@ -133,6 +145,7 @@ public sealed class WriterSession(DbConnection connection) : IDisposable
     public void Dispose()
     {
         foreach (var command in commands.Values) command.Dispose();
+        foreach (var statement in statements.Values) statement.Dispose(); // prepared statements go before their connection
         foreach (var memo in memos.Values) (memo as IDisposable)?.Dispose(); // prepared statements go before their connection
         try { transaction?.Dispose(); } catch (Exception e) when (e is DbException or InvalidOperationException) { }
         connection.Dispose();
