@@ -355,6 +355,35 @@ public sealed class DatabaseWriterOnPostgresTests() : DatabaseWriterTests(Engine
     }
 
     [Fact]
+    public async Task Two_nodes_counting_the_same_tags_and_users_at_once_keep_exact_counts_without_a_deadlock()
+    {
+        static PreparedEvent Tagged(int n) => PreparedEvent.From(Normalise("TaggedRace", Id(n)), new Kestrel.Tags.EventTagSet(
+            [new("level", "error"), new("release", "1.0"), new("browser", n % 3 == 0 ? "Firefox 132" : "Chrome 130"), new("user", "id:" + n % 50)], 0));
+        await writer.StartAsync(CancellationToken.None);
+        await store.StoreAsync(projectId, [Tagged(0)], 1_728_000_000_000, CancellationToken.None); // the issue exists before the race
+        using var other = Node();
+        var otherStore = new EventStore(other);
+        await other.StartAsync(CancellationToken.None);
+        var stores = Enumerable.Range(1, 199).Select(n => Task.Run(() => (n % 2 == 0 ? store : otherStore)
+            .StoreAsync(projectId, [Tagged(n), Tagged(1000 + n)], 1_728_000_000_000, CancellationToken.None))).ToList();
+        await Task.WhenAll(stores);
+        await other.StopAsync(CancellationToken.None);
+
+        const long events = 1 + 2 * 199;
+        using var check = database.Connect();
+        Assert.Equal(events, check.ExecuteScalar<long>("SELECT event_count FROM issues"));
+        Assert.Equal(50, check.ExecuteScalar<long>("SELECT users_affected FROM issues")); // users id:0 to id:49, each counted new once
+        Assert.Equal((50L, events), check.QuerySingle<(long, long)>("SELECT count(*), CAST(sum(count) AS BIGINT) FROM issue_tags WHERE key = 'user'"));
+        Assert.Equal(events, check.ExecuteScalar<long>("SELECT count FROM issue_tags WHERE key = 'level' AND value = 'error'"));
+        var firefox = Enumerable.Range(1, 199).Sum(n => (n % 3 == 0 ? 1 : 0) + ((1000 + n) % 3 == 0 ? 1 : 0)) + 1;
+        Assert.Equal([("Chrome 130", events - firefox), ("Firefox 132", (long)firefox)],
+            check.Query<(string, long)>("SELECT value, count FROM issue_tags WHERE key = 'browser' ORDER BY value"));
+        // Both nodes take the tag rows in the same order (user rows, then the others, each in key order), so neither
+        // waited on the other in a cycle that PostgreSQL had to break.
+        Assert.Equal(0, writer.ConflictRetries + other.ConflictRetries);
+    }
+
+    [Fact]
     public async Task A_regression_seen_by_two_nodes_at_once_is_decided_once()
     {
         await writer.StartAsync(CancellationToken.None);
