@@ -146,7 +146,6 @@ public sealed class WriterSession(DbConnection connection) : IDisposable
     {
         foreach (var command in commands.Values) command.Dispose();
         foreach (var statement in statements.Values) statement.Dispose(); // prepared statements go before their connection
-        foreach (var memo in memos.Values) (memo as IDisposable)?.Dispose(); // prepared statements go before their connection
         try { transaction?.Dispose(); } catch (Exception e) when (e is DbException or InvalidOperationException) { }
         connection.Dispose();
     }
