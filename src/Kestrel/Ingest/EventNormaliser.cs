@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using Kestrel.Platform;
 
@@ -142,28 +144,69 @@ public static class EventNormaliser
         writer.WriteEndObject();
     }
 
-    /// <summary>Tags as one object of strings, from an object or a list of [key, value] pairs.</summary>
+    /// <summary>Tags as one object of strings, from an object or a list of [key, value] pairs; a repeated key counts once, the first.</summary>
     private static void WriteTags(Utf8JsonWriter writer, JsonElement value)
     {
-        IEnumerable<(string?, string?)> pairs = value.ValueKind switch
-        {
-            JsonValueKind.Object => value.EnumerateObject().Select(p => ((string?)p.Name, EventReader.AsString(p.Value))),
-            JsonValueKind.Array => value.EnumerateArray()
-                .Where(p => p.ValueKind == JsonValueKind.Array && p.GetArrayLength() == 2)
-                .Select(p => (EventReader.AsString(p[0]), EventReader.AsString(p[1]))),
-            _ => [],
-        };
         writer.WriteStartObject("tags");
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (key, tagValue) in pairs)
+        var keys = tagKeys ??= new TagKeySet();
+        keys.Clear();
+        if (value.ValueKind == JsonValueKind.Object)
         {
-            if (key is null || tagValue is null) continue;
-            var k = Truncate(key, IngestLimits.MaxTagLength);
-            if (!seen.Add(k)) continue;
-            writer.WriteString(k, Truncate(tagValue, IngestLimits.MaxTagLength));
-            if (seen.Count == IngestLimits.MaxTags) break;
+            foreach (var property in value.EnumerateObject())
+            {
+                if (!IsText(property.Value)) continue;
+                var name = JsonMarshal.GetRawUtf8PropertyName(property);
+                var added = name.Length <= IngestLimits.MaxTagLength && name.IndexOf((byte)'\\') < 0
+                    ? keys.TryAdd(name) // its bytes are its text, within the limit
+                    : keys.TryAdd(Truncate(property.Name, IngestLimits.MaxTagLength));
+                if (!added) continue;
+                WriteTag(writer, keys.Last, property.Value);
+                if (keys.Count == IngestLimits.MaxTags) break;
+            }
+        }
+        else if (value.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var pair in value.EnumerateArray())
+            {
+                if (pair.ValueKind != JsonValueKind.Array || pair.GetArrayLength() != 2 || !IsText(pair[1])) continue;
+                var added = TryRawText(pair[0], out var raw) ? keys.TryAdd(raw)
+                    : EventReader.AsString(pair[0]) is { } key && keys.TryAdd(Truncate(key, IngestLimits.MaxTagLength));
+                if (!added) continue;
+                WriteTag(writer, keys.Last, pair[1]);
+                if (keys.Count == IngestLimits.MaxTags) break;
+            }
         }
         writer.WriteEndObject();
+    }
+
+    // The keys of the tags written so far, one set per thread, as UTF-8: no string per tag key of every event.
+    [ThreadStatic] private static TagKeySet? tagKeys;
+
+    /// <summary>What <see cref="EventReader.AsString"/> reads as text: a string, number or boolean.</summary>
+    private static bool IsText(JsonElement value) => value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False;
+
+    private static void WriteTag(Utf8JsonWriter writer, ReadOnlySpan<byte> key, JsonElement value)
+    {
+        if (TryRawText(value, out var raw)) writer.WriteString(key, raw);
+        else writer.WriteString(key, Truncate(EventReader.AsString(value)!, IngestLimits.MaxTagLength));
+    }
+
+    /// <summary>
+    /// The UTF-8 of a string, number or boolean as <see cref="EventReader.AsString"/> reads it, when that is its raw bytes
+    /// (no escapes) and within the tag limit, so no string is made for it; false otherwise (read it as a string).
+    /// UTF-8 never takes fewer bytes than UTF-16 code units, so bytes within the limit are characters within it.
+    /// </summary>
+    private static bool TryRawText(JsonElement value, out ReadOnlySpan<byte> text)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        text = value.ValueKind switch
+        {
+            JsonValueKind.String => raw[1..^1],
+            JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => raw,
+            _ => default,
+        };
+        return value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False
+            && text.Length <= IngestLimits.MaxTagLength && text.IndexOf((byte)'\\') < 0;
     }
 
     public static string Truncate(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";

@@ -30,10 +30,14 @@ public static class ExceptionReader
         var count = frames.GetArrayLength();
         var list = new List<StackFrame>(Math.Min(count, IngestLimits.MaxFrames));
         var index = 0;
+        JsonElement innermost = default;
         foreach (var frame in frames.EnumerateArray())
         {
-            if (JsonCopier.KeepFrame(index++, count) && frame.ValueKind == JsonValueKind.Object) list.Add(ReadFrame(frame));
+            if (!JsonCopier.KeepFrame(index++, count) || frame.ValueKind != JsonValueKind.Object) continue;
+            list.Add(ReadFrame(frame, named: false));
+            innermost = frame;
         }
+        if (list is [.., { InApp: not true }]) list[^1] = ReadFrame(innermost, named: true);
         return list;
     }
 
@@ -41,22 +45,30 @@ public static class ExceptionReader
     /// One pass over the frame's properties: frames are most of an event, and a lookup by name scans
     /// the object each time. A repeated name counts once, the last one, as a lookup would find it.
     /// </summary>
-    private static StackFrame ReadFrame(JsonElement frame)
+    /// <param name="named">
+    /// whether to read the function and module of a frame outside the app; see <see cref="StackFrame"/> for why only the
+    /// innermost frame's are read
+    /// </param>
+    private static StackFrame ReadFrame(JsonElement frame, bool named)
     {
-        string? function = null, filename = null, absPath = null, module = null;
+        JsonElement function = default, module = default;
+        string? filename = null, absPath = null;
         int? line = null, column = null;
         bool? inApp = null;
         foreach (var property in frame.EnumerateObject())
         {
             var value = property.Value;
-            if (property.NameEquals("function"u8)) function = EventReader.AsString(value);
+            if (property.NameEquals("function"u8)) function = value;
             else if (property.NameEquals("filename"u8)) filename = EventReader.AsString(value);
             else if (property.NameEquals("abs_path"u8)) absPath = EventReader.AsString(value);
-            else if (property.NameEquals("module"u8)) module = EventReader.AsString(value);
+            else if (property.NameEquals("module"u8)) module = value;
             else if (property.NameEquals("lineno"u8)) line = EventReader.AsInt(value);
             else if (property.NameEquals("colno"u8)) column = EventReader.AsInt(value);
             else if (property.NameEquals("in_app"u8)) inApp = EventReader.AsBool(value);
         }
-        return new StackFrame(function, filename, absPath, module, line, column, inApp);
+        // A default element (the property was absent) reads as null.
+        return named || inApp == true
+            ? new StackFrame(EventReader.AsString(function), filename, absPath, EventReader.AsString(module), line, column, inApp)
+            : new StackFrame(null, filename, absPath, null, line, column, inApp);
     }
 }

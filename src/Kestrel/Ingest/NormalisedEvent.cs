@@ -1,6 +1,12 @@
 namespace Kestrel.Ingest;
 
-/// <summary>One stack frame as grouping and display need it.</summary>
+/// <summary>
+/// One stack frame as grouping and the source-map check read it. <see cref="Function"/> and <see cref="Module"/> are
+/// read only for in-app frames and the innermost frame of each exception, the only ones grouping names (its key and
+/// the culprit): most frames of a deep stack are library code, and their names were most of the strings ingest made
+/// per event. File, line, column and <c>in_app</c> are read for every frame (the source-map check needs them). What is
+/// stored and shown is the event's JSON, which keeps every frame whole.
+/// </summary>
 public sealed record StackFrame(string? Function, string? Filename, string? AbsPath, string? Module, int? Line, int? Column, bool? InApp);
 
 /// <summary>One exception of an event; frames run caller first, so the last frame raised it.</summary>

@@ -31,13 +31,24 @@ public static class ResolvedExceptions
     {
         if (exception["stacktrace"] is not JsonObject stacktrace || stacktrace["frames"] is not JsonArray frames) return [];
         var list = new List<StackFrame>(Math.Min(frames.Count, IngestLimits.MaxFrames));
+        JsonObject? innermost = null;
         for (var i = 0; i < frames.Count; i++)
         {
             if (!JsonCopier.KeepFrame(i, frames.Count) || frames[i] is not JsonObject f) continue;
-            list.Add(new StackFrame(AsString(f["function"]), AsString(f["filename"]), AsString(f["abs_path"]), AsString(f["module"]),
-                AsInt(f["lineno"]), AsInt(f["colno"]), AsBool(f["in_app"])));
+            list.Add(ReadFrame(f, named: false));
+            innermost = f;
         }
+        if (list is [.., { InApp: not true }]) list[^1] = ReadFrame(innermost!, named: true);
         return list;
+    }
+
+    /// <summary>Names (function, module) only for in-app frames and, when asked, the innermost one, as <see cref="ExceptionReader"/> reads them.</summary>
+    private static StackFrame ReadFrame(JsonObject f, bool named)
+    {
+        var inApp = AsBool(f["in_app"]);
+        var withNames = named || inApp == true;
+        return new StackFrame(withNames ? AsString(f["function"]) : null, AsString(f["filename"]), AsString(f["abs_path"]),
+            withNames ? AsString(f["module"]) : null, AsInt(f["lineno"]), AsInt(f["colno"]), inApp);
     }
 
     private static IEnumerable<JsonNode?>? Values(JsonNode node) =>

@@ -98,4 +98,58 @@ public sealed class EventNormaliserTests
         var (_, stored) = Normalise("""{"tags": [["a", "1"], ["b"], "c", ["d", 2], [{"x": 1}, "y"]]}""");
         Assert.Equal("""{"a":"1","d":"2"}""", stored.GetProperty("tags").GetRawText());
     }
+
+    [Fact]
+    public void A_repeated_tag_key_keeps_its_first_value_in_either_form_and_escaped_spellings_of_one_key_are_one_key()
+    {
+        Assert.Equal("""{"a":"1","b":"true"}""", Normalise("""{"tags": {"a": "1", "b": true, "a": "2", "\u0061": "3"}}""").Stored.GetProperty("tags").GetRawText());
+        Assert.Equal("""{"a":"1","5":"x"}""", Normalise("""{"tags": [["a", "1"], ["\u0061", "2"], [5, "x"], ["5", "y"], ["a", null]]}""").Stored.GetProperty("tags").GetRawText());
+    }
+
+    [Fact]
+    public void A_tag_key_whose_value_is_not_text_does_not_take_the_key()
+    {
+        Assert.Equal("""{"a":"2"}""", Normalise("""{"tags": [["a", {"x": 1}], ["a", "2"]]}""").Stored.GetProperty("tags").GetRawText());
+    }
+
+    [Fact]
+    public void Tag_keys_and_values_are_cut_to_200_characters_whether_escaped_or_not()
+    {
+        var longKey = new string('k', 250);
+        var longValue = new string('é', 150) + "\\n" + new string('v', 100);
+        var tags = Normalise($$$"""{"tags": {"{{{longKey}}}": "{{{longValue}}}", "n": 12345678901234567890, "s": "\u00e9\"q\"", "e": ""}}""").Stored.GetProperty("tags");
+        var key = new string('k', 199) + "…";
+        Assert.Equal(new string('é', 150) + "\n" + new string('v', 48) + "…", tags.GetProperty(key).GetString());
+        Assert.Equal("12345678901234567890", tags.GetProperty("n").GetString());
+        Assert.Equal("é\"q\"", tags.GetProperty("s").GetString());
+        Assert.Equal("", tags.GetProperty("e").GetString());
+    }
+
+    [Fact]
+    public void At_most_100_distinct_tag_keys_are_kept_in_their_order()
+    {
+        var pairs = string.Join(",", Enumerable.Range(0, 150).Select(i => $"[\"k{i % 120}\", \"{i}\"]"));
+        var tags = Normalise($$$"""{"tags": [{{{pairs}}}]}""").Stored.GetProperty("tags").EnumerateObject().ToList();
+        Assert.Equal(100, tags.Count);
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => $"k{i}"), tags.Select(t => t.Name));
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => $"{i}"), tags.Select(t => t.Value.GetString()));
+    }
+
+    [Fact]
+    public void Library_frames_keep_their_place_and_file_and_only_app_frames_and_the_innermost_keep_their_names()
+    {
+        var (e, stored) = Normalise("""
+            {"exception": {"values": [{"type": "E", "stacktrace": {"frames": [
+                {"function": "lib", "module": "Lib", "filename": "lib.js", "abs_path": "/x/lib.js", "lineno": 1, "colno": 2, "in_app": false},
+                {"function": "app", "module": "App", "filename": "app.js", "lineno": 3, "colno": 4, "in_app": true},
+                {"function": "inner", "module": "Inner", "filename": "inner.js", "lineno": 5, "colno": 6},
+                "not a frame"]}}]}}
+            """);
+        Assert.Equal(
+            [new StackFrame(null, "lib.js", "/x/lib.js", null, 1, 2, false), new StackFrame("app", "app.js", null, "App", 3, 4, true),
+                new StackFrame("inner", "inner.js", null, "Inner", 5, 6, null)],
+            e.Exceptions[0].Frames);
+        // What is stored keeps every frame whole.
+        Assert.Equal("lib", stored.GetProperty("exception").GetProperty("values")[0].GetProperty("stacktrace").GetProperty("frames")[0].GetProperty("function").GetString());
+    }
 }
