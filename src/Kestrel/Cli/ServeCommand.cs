@@ -83,6 +83,10 @@ public static class ServeCommand
         });
         builder.Logging.ClearProviders().AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss "; });
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        // While this category is enabled at any level, ASP.NET starts an Activity for every request (its ids, an
+        // async-local) although nothing here reads it; it logs requests at Information, which the line above hides
+        // anyway. Its other messages are startup failures, which reach the caller as exceptions (and are said there).
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         // Sockets read at most 64 KiB ahead of the app per connection (default 1 MiB): a body is copied
         // into its own buffer as it arrives anyway, and 32 uploads of arrays otherwise left 20 MB of
         // pinned 4 KiB blocks in Kestrel's pool, which the GC can neither move nor give back.
