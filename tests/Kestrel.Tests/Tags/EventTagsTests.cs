@@ -51,6 +51,16 @@ public sealed class EventTagsTests
         Assert.Equal("yes", Tags("""{"exception":{"values":[{"mechanism":{"handled":true}}]}}""")["handled"]);
     }
 
+    [Theory]
+    [InlineData("USER-AGENT")]
+    [InlineData("User\\u002DAgent")]
+    public void The_user_agent_header_is_found_in_any_case_and_spelling(string name)
+    {
+        var tags = Tags("""{"request":{"headers":{"Accept":"*/*",""" + $"\"{name}\"" + """:"Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"}}}""");
+        Assert.Equal("Firefox 132", tags["browser"]);
+        Assert.False(Tags("""{"request":{"headers":{"User-Agents":"Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"}}}""").ContainsKey("browser"));
+    }
+
     [Fact]
     public void Tags_over_a_limit_are_dropped_and_counted_never_refused()
     {
