@@ -42,7 +42,9 @@ public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache
     public NormalisedEvent ResolveAtIngest(long projectId, NormalisedEvent e)
     {
         if (e.Release is { } release) RememberRelease(projectId, release);
-        if (!e.Exceptions.Any(x => x.Frames.Any(f => MayBeScript(f, e.Platform))) || !HasFiles(projectId)) return e;
+        // Whether the project has any files first: most have none, and that answer is remembered, where looking at every
+        // frame cost a string per frame of every event.
+        if (!HasFiles(projectId) || !e.Exceptions.Any(x => x.Frames.Any(f => MayBeScript(f, e.Platform)))) return e;
         try
         {
             if (JsonNode.Parse(e.Payload, documentOptions: KestrelJson.StoredDocument) is not JsonObject root || !Resolve(projectId, root)) return e;
