@@ -5,10 +5,11 @@ using SQLitePCL;
 namespace Kestrel.Platform;
 
 /// <summary>
-/// One SQLite statement of the writer's hottest loops, prepared once on the writer's connection and bound by position
-/// straight through SQLite's own API. Microsoft.Data.Sqlite binds every parameter by name on every run and goes through a
-/// data reader even for a statement that answers nothing; for a statement run once per event or per tag row that was a
-/// noticeable part of the writer's time (docs/performance.md, Steps 6 and 8).
+/// One SQLite statement of the hottest loops (the writer's, and the project look-up of every request), prepared once on a
+/// connection kept open and bound by position straight through SQLite's own API. Microsoft.Data.Sqlite binds every
+/// parameter by name on every run and goes through a data reader even for a statement that answers nothing; for a
+/// statement run once per event or per tag row that was a noticeable part of the writer's time (docs/performance.md,
+/// Steps 6, 8 and 10).
 /// </summary>
 public sealed class SqliteStatement : IDisposable
 {
@@ -16,7 +17,7 @@ public sealed class SqliteStatement : IDisposable
     private readonly sqlite3_stmt statement;
     private byte[] utf8 = new byte[256];
 
-    /// <summary>Use <see cref="WriterSession.Statement"/>, which keeps one per SQL text for the connection's life.</summary>
+    /// <summary>On the writer, use <see cref="WriterSession.Statement"/>, which keeps one per SQL text for the connection's life.</summary>
     internal SqliteStatement(SqliteConnection connection, string sql)
     {
         database = connection.Handle!;
@@ -55,6 +56,28 @@ public sealed class SqliteStatement : IDisposable
         if (result != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(result, database);
         return raw.sqlite3_changes(database);
     }
+
+    /// <summary>Runs a statement that answers at most one row: what <paramref name="read"/> makes of it, or null when there is none.</summary>
+    public T? QueryOne<T>(Func<SqliteStatement, T> read) where T : class
+    {
+        try
+        {
+            var result = raw.sqlite3_step(statement);
+            if (result == raw.SQLITE_ROW) return read(this);
+            if (result != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(result, database);
+            return null;
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
+        }
+    }
+
+    /// <summary>A column of the row <see cref="QueryOne"/> stands on.</summary>
+    public long Int64(int column) => raw.sqlite3_column_int64(statement, column);
+
+    /// <inheritdoc cref="Int64"/>
+    public string Text(int column) => raw.sqlite3_column_text(statement, column).utf8_to_string();
 
     public void Dispose() => statement.Dispose();
 }

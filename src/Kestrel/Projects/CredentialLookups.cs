@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Data;
 using System.Data.Common;
+using Dapper;
 using Kestrel.Platform;
+using Microsoft.Data.Sqlite;
 
 namespace Kestrel.Projects;
 
@@ -26,12 +28,12 @@ internal sealed class CredentialLookups(Database database) : IDisposable
     private readonly RecentCredentials? recentByPublicKey = database.Engine == DatabaseEngine.Postgres ? new() : null;
 
     public Project? ByTokenHash(byte[] hash) => recentByTokenHash is null
-        ? Run(static l => l.ByTokenHash, hash)
-        : recentByTokenHash.Find(Convert.ToBase64String(hash), (this, hash), static s => s.Item1.Run(static l => l.ByTokenHash, s.hash));
+        ? Run(static (l, hash) => l.ByTokenHash(hash), hash)
+        : recentByTokenHash.Find(Convert.ToBase64String(hash), (this, hash), static s => s.Item1.Run(static (l, hash) => l.ByTokenHash(hash), s.hash));
 
     public Project? ByPublicKey(string publicKey) => recentByPublicKey is null
-        ? Run(static l => l.ByPublicKey, publicKey)
-        : recentByPublicKey.Find(publicKey, (this, publicKey), static s => s.Item1.Run(static l => l.ByPublicKey, s.publicKey));
+        ? Run(static (l, key) => l.ByPublicKey(key), publicKey)
+        : recentByPublicKey.Find(publicKey, (this, publicKey), static s => s.Item1.Run(static (l, key) => l.ByPublicKey(key), s.publicKey));
 
     /// <summary>Forgets the projects kept (PostgreSQL): a project changed here or on another node.</summary>
     public void ForgetRecent()
@@ -45,7 +47,7 @@ internal sealed class CredentialLookups(Database database) : IDisposable
     /// answers) measured slower, 822 against 738 µs per event on the request threads, with a higher p99
     /// (docs/performance.md, "Request-side cost").
     /// </summary>
-    private Project? Run(Func<Lookup, DbCommand> statement, object value)
+    private Project? Run<T>(Func<Lookup, T, Project?> find, T value)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -53,11 +55,7 @@ internal sealed class CredentialLookups(Database database) : IDisposable
             lookup ??= Open();
             try
             {
-                var command = statement(lookup);
-                command.Parameters[0].Value = value;
-                Project? project;
-                using (var reader = command.ExecuteReader(CommandBehavior.SingleResult))
-                    project = reader.Read() ? new Project(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4)) : null;
+                var project = find(lookup, value);
                 if (idle.Count < MaxIdle) idle.Add(lookup);
                 else lookup.Dispose();
                 return project;
@@ -84,28 +82,13 @@ internal sealed class CredentialLookups(Database database) : IDisposable
         var connection = database.Connect();
         try
         {
-            var postgres = database.Engine == DatabaseEngine.Postgres;
-            return new Lookup(connection,
-                Prepare(connection, $"SELECT {Columns} FROM projects WHERE token_hash = {(postgres ? "$1" : "@hash")}", "hash", DbType.Binary, postgres),
-                Prepare(connection, $"SELECT {Columns} FROM projects WHERE public_key = {(postgres ? "$1" : "@key")}", "key", DbType.String, postgres));
+            return connection is SqliteConnection sqlite ? new SqliteLookup(sqlite) : new CommandLookup(connection);
         }
         catch
         {
             connection.Dispose();
             throw;
         }
-    }
-
-    private static DbCommand Prepare(DbConnection connection, string sql, string name, DbType type, bool positional)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        var parameter = command.CreateParameter();
-        if (!positional) parameter.ParameterName = name;
-        parameter.DbType = type;
-        command.Parameters.Add(parameter);
-        command.Prepare();
-        return command;
     }
 
     private void Forget()
@@ -115,13 +98,83 @@ internal sealed class CredentialLookups(Database database) : IDisposable
 
     public void Dispose() => Forget();
 
-    private sealed record Lookup(DbConnection Connection, DbCommand ByTokenHash, DbCommand ByPublicKey) : IDisposable
+    /// <summary>One kept-open connection with both look-ups prepared on it.</summary>
+    private abstract class Lookup : IDisposable
     {
-        public void Dispose()
+        protected const string ByTokenHashSql = $"SELECT {Columns} FROM projects WHERE token_hash = ";
+        protected const string ByPublicKeySql = $"SELECT {Columns} FROM projects WHERE public_key = ";
+
+        public abstract Project? ByTokenHash(byte[] hash);
+        public abstract Project? ByPublicKey(string publicKey);
+        public abstract void Dispose();
+    }
+
+    /// <summary>
+    /// SQLite: the statements run through SQLite's own API (<see cref="SqliteStatement"/>), where Microsoft.Data.Sqlite's
+    /// command bound the parameter by name and made a data reader on every request.
+    /// </summary>
+    private sealed class SqliteLookup : Lookup
+    {
+        private readonly SqliteConnection connection;
+        private readonly SqliteStatement byTokenHash, byPublicKey;
+
+        public SqliteLookup(SqliteConnection connection)
         {
-            ByTokenHash.Dispose();
-            ByPublicKey.Dispose();
-            Connection.Dispose();
+            this.connection = connection;
+            // SQLite's own wait for a lock, as these statements do not go through Microsoft.Data.Sqlite's retries (a reader
+            // meets a lock only while the log is recovered after a crash).
+            connection.Execute("PRAGMA busy_timeout = 10000;");
+            byTokenHash = new SqliteStatement(connection, ByTokenHashSql + "?1");
+            byPublicKey = new SqliteStatement(connection, ByPublicKeySql + "?1");
+        }
+
+        public override Project? ByTokenHash(byte[] hash) => byTokenHash.Bind(1, hash).QueryOne(Read);
+
+        public override Project? ByPublicKey(string publicKey) => byPublicKey.Bind(1, publicKey).QueryOne(Read);
+
+        private static Project Read(SqliteStatement row) => new(row.Int64(0), row.Text(1), row.Text(2), row.Text(3), row.Int64(4));
+
+        public override void Dispose()
+        {
+            byTokenHash.Dispose();
+            byPublicKey.Dispose();
+            connection.Dispose();
+        }
+    }
+
+    /// <summary>PostgreSQL: prepared commands with a positional parameter, so Npgsql does not rewrite the SQL either.</summary>
+    private sealed class CommandLookup(DbConnection connection) : Lookup
+    {
+        private readonly DbCommand byTokenHash = Prepare(connection, ByTokenHashSql + "$1", DbType.Binary);
+        private readonly DbCommand byPublicKey = Prepare(connection, ByPublicKeySql + "$1", DbType.String);
+
+        public override Project? ByTokenHash(byte[] hash) => Run(byTokenHash, hash);
+
+        public override Project? ByPublicKey(string publicKey) => Run(byPublicKey, publicKey);
+
+        private static Project? Run(DbCommand command, object value)
+        {
+            command.Parameters[0].Value = value;
+            using var reader = command.ExecuteReader(CommandBehavior.SingleResult);
+            return reader.Read() ? new Project(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4)) : null;
+        }
+
+        private static DbCommand Prepare(DbConnection connection, string sql, DbType type)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            var parameter = command.CreateParameter();
+            parameter.DbType = type;
+            command.Parameters.Add(parameter);
+            command.Prepare();
+            return command;
+        }
+
+        public override void Dispose()
+        {
+            byTokenHash.Dispose();
+            byPublicKey.Dispose();
+            connection.Dispose();
         }
     }
 }
