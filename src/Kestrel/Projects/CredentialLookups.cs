@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Data;
 using System.Data.Common;
-using Dapper;
 using Kestrel.Platform;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Kestrel.Projects;
 
@@ -121,11 +121,21 @@ internal sealed class CredentialLookups(Database database) : IDisposable
         public SqliteLookup(SqliteConnection connection)
         {
             this.connection = connection;
-            // SQLite's own wait for a lock, as these statements do not go through Microsoft.Data.Sqlite's retries (a reader
-            // meets a lock only while the log is recovered after a crash).
-            connection.Execute("PRAGMA busy_timeout = 10000;");
-            byTokenHash = new SqliteStatement(connection, ByTokenHashSql + "?1");
-            byPublicKey = new SqliteStatement(connection, ByPublicKeySql + "?1");
+            // SQLite's own wait for a lock, as long as Microsoft.Data.Sqlite's commands retry, since these statements do not
+            // go through those retries (a reader meets a lock only while the log is recovered after a crash). Undone in
+            // Dispose: the connection goes back to the pool that the writer's connections come from.
+            raw.sqlite3_busy_timeout(connection.Handle, connection.DefaultTimeout * 1000);
+            try
+            {
+                byTokenHash = new SqliteStatement(connection, ByTokenHashSql + "?1");
+                byPublicKey = new SqliteStatement(connection, ByPublicKeySql + "?1");
+            }
+            catch
+            {
+                byTokenHash?.Dispose();
+                raw.sqlite3_busy_timeout(connection.Handle, 0);
+                throw;
+            }
         }
 
         public override Project? ByTokenHash(byte[] hash) => byTokenHash.Bind(1, hash).QueryOne(Read);
@@ -138,6 +148,7 @@ internal sealed class CredentialLookups(Database database) : IDisposable
         {
             byTokenHash.Dispose();
             byPublicKey.Dispose();
+            raw.sqlite3_busy_timeout(connection.Handle, 0);
             connection.Dispose();
         }
     }

@@ -175,7 +175,15 @@ public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache
     {
         var stamp = Stamp();
         if (projectsWithFiles.TryGetValue(projectId, out var known) && known.Stamp == stamp) return known.Has;
-        var has = store.HasAnyFiles(projectId);
+        bool has;
+        try { has = store.HasAnyFiles(projectId); }
+        catch (System.Data.Common.DbException e)
+        {
+            // Asked for every event's project now, not only for events with script frames: a database that cannot answer
+            // leaves the frames as they came, as any other failure here does, and is asked again next time.
+            logger.LogWarning("Could not look up whether project {ProjectId} has source maps; frames stay as they came: {Message}", projectId, e.Message);
+            return false;
+        }
         projectsWithFiles[projectId] = (stamp, has);
         return has;
     }

@@ -137,8 +137,9 @@ public sealed class IssueTagCounts
     /// </summary>
     private ReadOnlySpan<KeyValuePair<(long Issue, string Key, string Value), Sum>> Ordered()
     {
-        var rows = sums.Count <= MaxKeptOrdered ? ordered.Length >= sums.Count ? ordered : ordered = new Row[Math.Max(sums.Count, 2 * ordered.Length)]
-            : new Row[sums.Count];
+        var rows = sums.Count > MaxKeptOrdered ? new Row[sums.Count]
+            : ordered.Length >= sums.Count ? ordered
+            : ordered = new Row[Math.Min(Math.Max(sums.Count, 2 * ordered.Length), MaxKeptOrdered)];
         ((ICollection<Row>)sums).CopyTo(rows, 0);
         var span = rows.AsSpan(0, sums.Count);
         if (rows == ordered) orderedInUse = sums.Count;

@@ -121,4 +121,32 @@ public sealed class CredentialLookupsTests : IDisposable
         Assert.Equal(created.Project.Id, server.FindBySecretToken(created.Token)?.Id);
         Assert.Equal(created.Project.Id, server.FindByPublicKey(created.Project.PublicKey)?.Id);
     }
+
+    /// <summary>
+    /// SQLite's look-ups wait for a lock inside SQLite (busy_timeout), which the writer's statements must not inherit:
+    /// a look-up connection let go (more in use at once than are kept, or the store disposed) goes back to the pool the
+    /// writer's connections come from, and must go back as it came.
+    /// </summary>
+    [Fact]
+    public async Task On_SQLite_look_up_connections_go_back_to_the_pool_without_their_busy_timeout()
+    {
+        var options = await OptionsAsync(Engines.Sqlite);
+        var database = Database.OpenAndMigrate(options);
+        var created = new ProjectStore(new Database(options)).Create("shop", 0);
+        using (var store = new ProjectStore(database))
+        {
+            // More look-ups at once than connections are kept: the ones over the limit are let go at once.
+            Parallel.For(0, 200, new ParallelOptions { MaxDegreeOfParallelism = 24 }, _ => Assert.NotNull(store.FindBySecretToken(created.Token)));
+        }
+
+        var pooled = Enumerable.Range(0, 24).Select(_ => database.Open()).ToList();
+        try
+        {
+            Assert.All(pooled, c => Assert.Equal(0L, c.ExecuteScalar<long>("PRAGMA busy_timeout;")));
+        }
+        finally
+        {
+            pooled.ForEach(c => c.Dispose());
+        }
+    }
 }
