@@ -93,7 +93,9 @@ public sealed class PostgresUpkeepTests : IAsyncLifetime
     {
         var ttl = TimeSpan.FromSeconds(2);
         var a = new Leases(database) { Ttl = ttl };
-        var b = new Leases(new Database(options)) { Ttl = ttl };
+        // B's own holds last long: once B has taken the lease over, A must not get it back, however long this machine
+        // takes between the two (with B's lease as short as A's, a stall of a second here let A take an expired lease).
+        var b = new Leases(new Database(options)) { Ttl = TimeSpan.FromSeconds(60) };
         Assert.NotEqual(a.Node, b.Node);
 
         Assert.True(a.TryHold("job"));
