@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using Kestrel.Platform;
 
@@ -205,8 +204,7 @@ public static class EventNormaliser
             JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => raw,
             _ => default,
         };
-        return value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False
-            && text.Length <= IngestLimits.MaxTagLength && text.IndexOf((byte)'\\') < 0;
+        return IsText(value) && text.Length <= IngestLimits.MaxTagLength && text.IndexOf((byte)'\\') < 0;
     }
 
     public static string Truncate(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
