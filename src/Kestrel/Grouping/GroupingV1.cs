@@ -79,7 +79,7 @@ public static class GroupingV1
                 if (f.InApp != true) continue;
                 if (inApp++ == 0) key.Append("stack\n").Append(type).Append('\n');
                 else key.Append('\n');
-                key.Append(FrameNormaliser.File(f.Filename ?? f.AbsPath ?? f.Module)).Append(" | ").Append(FrameNormaliser.Function(f.Function));
+                key.Append(FrameNormaliser.File(f.File)).Append(" | ").Append(FrameNormaliser.Function(f.Function));
             }
             if (inApp > 0) return;
             key.Append("exception\n").Append(type).Append('\n').Append(TextNormaliser.Normalise(TextNormaliser.FirstLine(main.Value ?? "")));
@@ -121,7 +121,7 @@ public static class GroupingV1
         if (frame is null) culprit = e.Transaction ?? "";
         else
         {
-            var file = frame.Filename ?? frame.AbsPath ?? frame.Module;
+            var file = frame.File;
             if (file is not null) file = FrameNormaliser.Readable(file);
             // JavaScript names code outside any function "?" or "<anonymous>": say only where it is.
             var function = frame.Function is "?" or "<anonymous>" ? null : frame.Function;

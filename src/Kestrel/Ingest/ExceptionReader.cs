@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
+using Kestrel.SourceMaps;
 
 namespace Kestrel.Ingest;
 
@@ -17,58 +19,95 @@ public static class ExceptionReader
             if (type is null && text is null) continue;
             var synthetic = value.TryGetProperty("mechanism", out var mechanism) && mechanism.ValueKind == JsonValueKind.Object
                 && EventReader.Bool(mechanism, "synthetic") == true;
-            list.Add(new ExceptionValue(type, text, EventReader.String(value, "module"), synthetic, ReadFrames(value)));
+            var frames = ReadFrames(value, out var scripts);
+            list.Add(new ExceptionValue(type, text, EventReader.String(value, "module"), synthetic, frames) { Scripts = scripts });
         }
         return list.Count > IngestLimits.MaxExceptions ? list[^IngestLimits.MaxExceptions..] : list;
     }
 
-    private static IReadOnlyList<StackFrame> ReadFrames(JsonElement exception)
+    private static IReadOnlyList<StackFrame> ReadFrames(JsonElement exception, out FrameScripts scripts)
     {
+        scripts = FrameScripts.None;
         if (!exception.TryGetProperty("stacktrace", out var stacktrace) || stacktrace.ValueKind != JsonValueKind.Object
             || !stacktrace.TryGetProperty("frames", out var frames) || frames.ValueKind != JsonValueKind.Array)
             return [];
         var count = frames.GetArrayLength();
-        var list = new List<StackFrame>(Math.Min(count, IngestLimits.MaxFrames));
+        List<StackFrame>? list = null;
+        FrameFields innermost = default;
+        var any = false;
         var index = 0;
-        JsonElement innermost = default;
         foreach (var frame in frames.EnumerateArray())
         {
             if (!JsonCopier.KeepFrame(index++, count) || frame.ValueKind != JsonValueKind.Object) continue;
-            list.Add(ReadFrame(frame, named: false));
-            innermost = frame;
+            var fields = FrameFields.Read(frame);
+            if (scripts != FrameScripts.PositionedInScriptFile) scripts = (FrameScripts)Math.Max((int)scripts, (int)fields.Scripts());
+            if (fields.InApp == true) (list ??= []).Add(fields.ToFrame());
+            innermost = fields;
+            any = true;
         }
-        if (list is [.., { InApp: not true }]) list[^1] = ReadFrame(innermost, named: true);
-        return list;
+        if (any && innermost.InApp != true) (list ??= []).Add(innermost.ToFrame());
+        return list ?? (IReadOnlyList<StackFrame>)[];
     }
 
     /// <summary>
-    /// One pass over the frame's properties: frames are most of an event, and a lookup by name scans
-    /// the object each time. A repeated name counts once, the last one, as a lookup would find it.
+    /// A frame's fields as found, read in one pass over its properties: frames are most of an event, and a lookup by name
+    /// scans the object each time. A repeated name counts once, the last one, as a lookup would find it. Texts stay
+    /// elements until a frame is kept (<see cref="ToFrame"/>), so a library frame costs no string.
     /// </summary>
-    /// <param name="named">
-    /// whether to read the function and module of a frame outside the app; see <see cref="StackFrame"/> for why only the
-    /// innermost frame's are read
-    /// </param>
-    private static StackFrame ReadFrame(JsonElement frame, bool named)
+    private struct FrameFields
     {
-        JsonElement function = default, module = default;
-        string? filename = null, absPath = null;
-        int? line = null, column = null;
-        bool? inApp = null;
-        foreach (var property in frame.EnumerateObject())
+        private JsonElement function, module, filename, absPath;
+        public int? Line, Column;
+        public bool? InApp;
+
+        public static FrameFields Read(JsonElement frame)
         {
-            var value = property.Value;
-            if (property.NameEquals("function"u8)) function = value;
-            else if (property.NameEquals("filename"u8)) filename = EventReader.AsString(value);
-            else if (property.NameEquals("abs_path"u8)) absPath = EventReader.AsString(value);
-            else if (property.NameEquals("module"u8)) module = value;
-            else if (property.NameEquals("lineno"u8)) line = EventReader.AsInt(value);
-            else if (property.NameEquals("colno"u8)) column = EventReader.AsInt(value);
-            else if (property.NameEquals("in_app"u8)) inApp = EventReader.AsBool(value);
+            var f = new FrameFields();
+            foreach (var property in frame.EnumerateObject())
+            {
+                var value = property.Value;
+                if (property.NameEquals("function"u8)) f.function = value;
+                else if (property.NameEquals("filename"u8)) f.filename = value;
+                else if (property.NameEquals("abs_path"u8)) f.absPath = value;
+                else if (property.NameEquals("module"u8)) f.module = value;
+                else if (property.NameEquals("lineno"u8)) f.Line = EventReader.AsInt(value);
+                else if (property.NameEquals("colno"u8)) f.Column = EventReader.AsInt(value);
+                else if (property.NameEquals("in_app"u8)) f.InApp = EventReader.AsBool(value);
+            }
+            return f;
         }
+
         // A default element (the property was absent) reads as null.
-        return named || inApp == true
-            ? new StackFrame(EventReader.AsString(function), filename, absPath, EventReader.AsString(module), line, column, inApp)
-            : new StackFrame(null, filename, absPath, null, line, column, inApp);
+        public readonly StackFrame ToFrame() =>
+            new(EventReader.AsString(function), EventReader.AsString(IsText(filename) ? filename : IsText(absPath) ? absPath : module), InApp);
+
+        public readonly FrameScripts Scripts() =>
+            Line is not >= 1 || Column is not >= 1 ? FrameScripts.None
+            : LooksLikeScript(IsText(absPath) ? absPath : filename) ? FrameScripts.PositionedInScriptFile
+            : FrameScripts.Positioned;
+
+        /// <summary>
+        /// <see cref="FrameResolver.LooksLikeScript"/> on the file's text (<c>abs_path</c>, else <c>filename</c>, as
+        /// <see cref="EventReader.AsString"/> reads them). A script's name ends in "js" in some case, so a text with
+        /// neither that nor an escape in its raw bytes is not one, and is never made a string.
+        /// </summary>
+        private static bool LooksLikeScript(JsonElement file)
+        {
+            if (file.ValueKind != JsonValueKind.String) return false; // a number or a boolean ends in no ".js"
+            var raw = JsonMarshal.GetRawUtf8Value(file);
+            return (raw.Contains((byte)'\\') || MayEndInJs(raw)) && FrameResolver.LooksLikeScript(file.GetString()!);
+        }
+
+        private static bool MayEndInJs(ReadOnlySpan<byte> raw)
+        {
+            for (var i = 0; i + 1 < raw.Length; i++)
+            {
+                if ((raw[i] | 0x20) == 'j' && (raw[i + 1] | 0x20) == 's') return true;
+            }
+            return false;
+        }
+
+        /// <summary>Whether <see cref="EventReader.AsString"/> reads the element as a text (not null).</summary>
+        private static bool IsText(JsonElement e) => e.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False;
     }
 }

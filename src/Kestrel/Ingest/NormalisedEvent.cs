@@ -1,16 +1,36 @@
 namespace Kestrel.Ingest;
 
 /// <summary>
-/// One stack frame as grouping and the source-map check read it. <see cref="Function"/> and <see cref="Module"/> are
-/// read only for in-app frames and the innermost frame of each exception, the only ones grouping names (its key and
-/// the culprit): most frames of a deep stack are library code, and their names were most of the strings ingest made
-/// per event. File, line, column and <c>in_app</c> are read for every frame (the source-map check needs them). What is
-/// stored and shown is the event's JSON, which keeps every frame whole.
+/// One stack frame as grouping reads it: an in-app frame, or the innermost kept frame of its exception (the only frames
+/// grouping names, in its key and the culprit). Library frames are not made into objects at all: most frames of a deep
+/// stack are library code, and their strings and objects were a fifth of what ingest allocated per event. Only what
+/// grouping reads is kept: <see cref="File"/> is the frame's <c>filename</c>, else its <c>abs_path</c>, else its
+/// <c>module</c>. What is stored and shown is the event's JSON, which keeps every frame whole.
 /// </summary>
-public sealed record StackFrame(string? Function, string? Filename, string? AbsPath, string? Module, int? Line, int? Column, bool? InApp);
+public sealed record StackFrame(string? Function, string? File, bool? InApp);
 
-/// <summary>One exception of an event; frames run caller first, so the last frame raised it.</summary>
-public sealed record ExceptionValue(string? Type, string? Value, string? Module, bool Synthetic, IReadOnlyList<StackFrame> Frames);
+/// <summary>
+/// What the source-map check at ingest needs of an exception's kept frames, library frames included: the most that any
+/// one frame has. A frame may be minified script when it has a line and a column (both at least 1) and either the event
+/// is JavaScript or its file (<c>abs_path</c>, else <c>filename</c>) looks like a script.
+/// </summary>
+public enum FrameScripts
+{
+    None,
+    /// <summary>A frame has a line and a column: minified script if the event's platform is JavaScript.</summary>
+    Positioned,
+    /// <summary>A frame has a line, a column and a file that looks like a script, whatever the platform.</summary>
+    PositionedInScriptFile,
+}
+
+/// <summary>
+/// One exception of an event. <see cref="Frames"/> run caller first and hold the in-app frames and the innermost kept
+/// frame (<see cref="StackFrame"/> says why not the others), so the last frame raised it.
+/// </summary>
+public sealed record ExceptionValue(string? Type, string? Value, string? Module, bool Synthetic, IReadOnlyList<StackFrame> Frames)
+{
+    public FrameScripts Scripts { get; init; }
+}
 
 /// <summary>
 /// An event after normalisation: the fields Kestrel reasons about, plus <see cref="Payload"/>, the

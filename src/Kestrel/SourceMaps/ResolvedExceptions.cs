@@ -22,34 +22,37 @@ public static class ResolvedExceptions
             var text = AsString(o["value"]);
             if (type is null && text is null) continue;
             var synthetic = o["mechanism"] is JsonObject mechanism && AsBool(mechanism["synthetic"]) == true;
-            list.Add(new ExceptionValue(type, text, AsString(o["module"]), synthetic, ReadFrames(o)));
+            var frames = ReadFrames(o, out var scripts);
+            list.Add(new ExceptionValue(type, text, AsString(o["module"]), synthetic, frames) { Scripts = scripts });
         }
         return list.Count > IngestLimits.MaxExceptions ? list[^IngestLimits.MaxExceptions..] : list;
     }
 
-    private static IReadOnlyList<StackFrame> ReadFrames(JsonObject exception)
+    private static IReadOnlyList<StackFrame> ReadFrames(JsonObject exception, out FrameScripts scripts)
     {
+        scripts = FrameScripts.None;
         if (exception["stacktrace"] is not JsonObject stacktrace || stacktrace["frames"] is not JsonArray frames) return [];
-        var list = new List<StackFrame>(Math.Min(frames.Count, IngestLimits.MaxFrames));
+        var list = new List<StackFrame>();
         JsonObject? innermost = null;
         for (var i = 0; i < frames.Count; i++)
         {
             if (!JsonCopier.KeepFrame(i, frames.Count) || frames[i] is not JsonObject f) continue;
-            list.Add(ReadFrame(f, named: false));
+            scripts = (FrameScripts)Math.Max((int)scripts, (int)ScriptsOf(f));
+            if (AsBool(f["in_app"]) == true) list.Add(ReadFrame(f));
             innermost = f;
         }
-        if (list is [.., { InApp: not true }]) list[^1] = ReadFrame(innermost!, named: true);
+        if (innermost is not null && AsBool(innermost["in_app"]) != true) list.Add(ReadFrame(innermost));
         return list;
     }
 
-    /// <summary>Names (function, module) only for in-app frames and, when asked, the innermost one, as <see cref="ExceptionReader"/> reads them.</summary>
-    private static StackFrame ReadFrame(JsonObject f, bool named)
-    {
-        var inApp = AsBool(f["in_app"]);
-        var withNames = named || inApp == true;
-        return new StackFrame(withNames ? AsString(f["function"]) : null, AsString(f["filename"]), AsString(f["abs_path"]),
-            withNames ? AsString(f["module"]) : null, AsInt(f["lineno"]), AsInt(f["colno"]), inApp);
-    }
+    /// <summary>A frame <see cref="ExceptionReader"/> keeps (an in-app one or the innermost), read the same way.</summary>
+    private static StackFrame ReadFrame(JsonObject f) =>
+        new(AsString(f["function"]), AsString(f["filename"]) ?? AsString(f["abs_path"]) ?? AsString(f["module"]), AsBool(f["in_app"]));
+
+    private static FrameScripts ScriptsOf(JsonObject f) =>
+        AsInt(f["lineno"]) is not >= 1 || AsInt(f["colno"]) is not >= 1 ? FrameScripts.None
+        : FrameResolver.LooksLikeScript(AsString(f["abs_path"]) ?? AsString(f["filename"]) ?? "") ? FrameScripts.PositionedInScriptFile
+        : FrameScripts.Positioned;
 
     private static IEnumerable<JsonNode?>? Values(JsonNode node) =>
         node is JsonArray array ? array : node is JsonObject o && o["values"] is JsonArray inner ? inner : null;

@@ -44,7 +44,7 @@ public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache
         if (e.Release is { } release) RememberRelease(projectId, release);
         // Whether the project has any files first: most have none, and that answer is remembered, where looking at every
         // frame cost a string per frame of every event.
-        if (!HasFiles(projectId) || !e.Exceptions.Any(x => x.Frames.Any(f => MayBeScript(f, e.Platform)))) return e;
+        if (!HasFiles(projectId) || !e.Exceptions.Any(x => MayHaveScript(x, e.Platform))) return e;
         try
         {
             if (JsonNode.Parse(e.Payload, documentOptions: KestrelJson.StoredDocument) is not JsonObject root || !Resolve(projectId, root)) return e;
@@ -62,9 +62,8 @@ public sealed class SourceMapResolver(SourceMapStore store, SourceMapCache cache
     /// <see cref="FrameResolver.IsCandidate"/> then decides per frame. (A frame whose own <c>platform</c> says
     /// JavaScript, in an event of another platform, with a file not ending in .js, is not looked at.)
     /// </summary>
-    private static bool MayBeScript(StackFrame f, string? platform) =>
-        f.Line >= 1 && f.Column >= 1
-        && (platform is "javascript" or "node" || FrameResolver.LooksLikeScript(f.AbsPath ?? f.Filename ?? ""));
+    private static bool MayHaveScript(ExceptionValue x, string? platform) =>
+        x.Scripts == FrameScripts.PositionedInScriptFile || (x.Scripts == FrameScripts.Positioned && platform is "javascript" or "node");
 
     /// <summary>
     /// A stored event (its normalised JSON) with frames that are still minified resolved, if maps for them

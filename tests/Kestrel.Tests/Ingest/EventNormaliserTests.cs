@@ -136,20 +136,51 @@ public sealed class EventNormaliserTests
     }
 
     [Fact]
-    public void Library_frames_keep_their_place_and_file_and_only_app_frames_and_the_innermost_keep_their_names()
+    public void Only_app_frames_and_the_innermost_frame_are_read_into_objects()
     {
         var (e, stored) = Normalise("""
             {"exception": {"values": [{"type": "E", "stacktrace": {"frames": [
                 {"function": "lib", "module": "Lib", "filename": "lib.js", "abs_path": "/x/lib.js", "lineno": 1, "colno": 2, "in_app": false},
                 {"function": "app", "module": "App", "filename": "app.js", "lineno": 3, "colno": 4, "in_app": true},
+                {"function": "lib2", "filename": "lib2.js", "lineno": 3, "colno": 4},
                 {"function": "inner", "module": "Inner", "filename": "inner.js", "lineno": 5, "colno": 6},
                 "not a frame"]}}]}}
             """);
         Assert.Equal(
-            [new StackFrame(null, "lib.js", "/x/lib.js", null, 1, 2, false), new StackFrame("app", "app.js", null, "App", 3, 4, true),
-                new StackFrame("inner", "inner.js", null, "Inner", 5, 6, null)],
+            [new StackFrame("app", "app.js", true), new StackFrame("inner", "inner.js", null)],
             e.Exceptions[0].Frames);
         // What is stored keeps every frame whole.
         Assert.Equal("lib", stored.GetProperty("exception").GetProperty("values")[0].GetProperty("stacktrace").GetProperty("frames")[0].GetProperty("function").GetString());
+    }
+
+    [Fact]
+    public void An_innermost_app_frame_is_read_once()
+    {
+        var (e, _) = Normalise("""
+            {"exception": {"values": [{"type": "E", "stacktrace": {"frames": [{"function": "lib"}, {"function": "app", "in_app": true}]}},
+                {"type": "F", "stacktrace": {"frames": []}}]}}
+            """);
+        Assert.Equal([new StackFrame("app", null, true)], e.Exceptions[0].Frames);
+        Assert.Empty(e.Exceptions[1].Frames);
+    }
+
+    // The source-map check at ingest reads Scripts for every kept frame, library frames included, though they are not kept as objects.
+    [Theory]
+    [InlineData("""{"filename": "Program.cs", "lineno": 1}""", FrameScripts.None)]                                // no column
+    [InlineData("""{"filename": "app.js", "lineno": 1, "colno": 0}""", FrameScripts.None)]                       // a column below 1
+    [InlineData("""{"filename": "Program.cs", "lineno": 1, "colno": 2}""", FrameScripts.Positioned)]             // .NET sends columns
+    [InlineData("""{"filename": "app.js", "lineno": 1, "colno": 2}""", FrameScripts.PositionedInScriptFile)]
+    [InlineData("""{"abs_path": "https://x.test/static/App.MJS?v=2", "lineno": 1, "colno": 2}""", FrameScripts.PositionedInScriptFile)]
+    [InlineData("""{"abs_path": "/x/app.j\u0073", "lineno": 1, "colno": 2}""", FrameScripts.PositionedInScriptFile)] // escaped
+    [InlineData("""{"abs_path": "https://json.test/", "filename": "app.js", "lineno": 1, "colno": 2}""", FrameScripts.Positioned)] // abs_path wins
+    [InlineData("""{"abs_path": {}, "filename": "app.js", "lineno": 1, "colno": 2}""", FrameScripts.PositionedInScriptFile)] // not a text: filename
+    [InlineData("""{"abs_path": 12, "filename": "app.js", "lineno": 1, "colno": 2}""", FrameScripts.Positioned)]  // a number is a text
+    public void Every_frame_counts_for_the_source_map_check(string frame, FrameScripts expected)
+    {
+        var (e, _) = Normalise($$$"""
+            {"exception": {"values": [{"type": "E", "stacktrace": {"frames": [{{{frame}}}, {"function": "inner", "in_app": true}]}}]}}
+            """);
+        Assert.Equal(expected, e.Exceptions[0].Scripts);
+        Assert.Single(e.Exceptions[0].Frames);
     }
 }
