@@ -142,7 +142,7 @@ public static class EventTags
         public void AddOwn(JsonElement own)
         {
             if (own.ValueKind == JsonValueKind.Object)
-                foreach (var tag in own.EnumerateObject()) Add(tag.Name, EventReader.AsString(tag.Value) ?? Unusable(tag.Value));
+                foreach (var tag in own.EnumerateObject()) Add(RepeatedStrings.NameOf(tag), EventReader.AsString(tag.Value) ?? Unusable(tag.Value));
             else if (own.ValueKind == JsonValueKind.Array)
                 foreach (var pair in own.EnumerateArray())
                 {
