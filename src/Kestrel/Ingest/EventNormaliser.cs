@@ -92,7 +92,7 @@ public static class EventNormaliser
     [ThreadStatic] private static System.Buffers.ArrayBufferWriter<byte>? scratch;
 
     /// <summary>The payload compressed straight from the buffer: the writer stores only that.</summary>
-    private static byte[] TakePayload(System.Buffers.ArrayBufferWriter<byte> buffer)
+    private static PooledPayload TakePayload(System.Buffers.ArrayBufferWriter<byte> buffer)
     {
         var payload = StoredPayload.Compress(buffer.WrittenSpan);
         if (buffer.Capacity > 256 * 1024) scratch = null;

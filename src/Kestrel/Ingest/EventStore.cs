@@ -12,7 +12,11 @@ public sealed class EventStore(DatabaseWriter writer)
     public Task<string[]> StoreAsync(long projectId, IReadOnlyList<PreparedEvent> events, long receivedAtMs, CancellationToken cancellationToken) =>
         writer.WriteAsync(session => Store(session, projectId, events, receivedAtMs), cancellationToken, defers: true);
 
-    /// <summary>Queues the events unless the writer's queue is full; null then, and nothing is written.</summary>
+    /// <summary>
+    /// Queues the events unless the writer's queue is full; null then, and nothing is written. The queue's budget counts
+    /// the payloads' stored bytes. The events' payloads stay the caller's: it may give them back to the pool once the task
+    /// has ended, however it ended, or at once when this answers null.
+    /// </summary>
     public Task<string[]>? TryStoreAsync(long projectId, IReadOnlyList<PreparedEvent> events, long receivedAtMs)
     {
         long bytes = 0;
@@ -90,7 +94,7 @@ public sealed class EventStore(DatabaseWriter writer)
         {
             var (projectId, issueId, e, receivedAtMs) = events[i];
             stored[i] = insert.Bind(1, projectId).Bind(2, issueId).Bind(3, e.EventId).Bind(4, receivedAtMs).Bind(5, e.OccurredAtMs)
-                .Bind(6, e.Level).Bind(7, e.StoredPayload).Run() == 1;
+                .Bind(6, e.Level).Bind(7, e.StoredPayload.Span).Run() == 1; // SQLite copies it: the array goes back to the pool
         }
         return stored;
     }
@@ -112,7 +116,8 @@ public sealed class EventStore(DatabaseWriter writer)
         insert.Parameters[3].Value = events.Select(e => e.ReceivedAtMs).ToArray();
         insert.Parameters[4].Value = events.Select(e => e.Event.OccurredAtMs).ToArray();
         insert.Parameters[5].Value = events.Select(e => e.Event.Level).ToArray();
-        insert.Parameters[6].Value = events.Select(e => e.Event.StoredPayload).ToArray();
+        // Exact-length copies: a bytea[] parameter takes whole arrays, and the pooled ones are longer than their payloads.
+        insert.Parameters[6].Value = events.Select(e => e.Event.StoredPayload.ToArray()).ToArray();
         var wentIn = new HashSet<(long, string)>();
         using (var reader = insert.ExecuteReader())
             while (reader.Read()) wentIn.Add((reader.GetInt64(0), reader.GetString(1)));

@@ -66,7 +66,12 @@ public static class IngestPipeline
         if (JsonMarshal.GetRawUtf8Value(element).Length > IngestLimits.MaxEventBytes)
             return (null, new Rejection(413, "event_too_large", which + $"is larger than {IngestLimits.MaxEventBytes / 1024 / 1024} MiB."));
         var normalised = EventNormaliser.Normalise(element, receivedAt, eventId);
-        if (resolveSourceMaps is not null) normalised = resolveSourceMaps(normalised);
+        if (resolveSourceMaps is not null)
+        {
+            var resolved = resolveSourceMaps(normalised);
+            normalised.ReturnPayloadReplacedBy(resolved);
+            normalised = resolved;
+        }
         return (PreparedEvent.From(normalised, Tags.EventTags.Read(element, normalised.Level)), null);
     }
 

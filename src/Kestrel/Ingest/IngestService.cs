@@ -70,35 +70,49 @@ public sealed class IngestService(ProjectStore projects, EventStore events, User
         return null;
     }
 
-    /// <summary>Checks the disk, rate-limits by events and feedback reports, then stores the events (one transaction) and the feedback about them.</summary>
+    /// <summary>
+    /// Checks the disk, rate-limits by events and feedback reports, then stores the events (one transaction) and the feedback
+    /// about them. The events' payloads go back to the pool here (<see cref="PooledPayload"/>), stored or refused: the caller
+    /// must not read them afterwards.
+    /// </summary>
     /// <returns>the stored events' ids, or why nothing was stored</returns>
     public async Task<(string[]? Ids, Rejection? Rejection)> StoreAsync(long projectId, IReadOnlyList<PreparedEvent> prepared,
         IReadOnlyList<UserFeedback> feedback, DateTimeOffset receivedAt, CancellationToken cancellationToken)
     {
-        if (disk.IsLow)
-            return (null, new Rejection(507, "disk_full",
-                $"The server's disk has less than {disk.MinFreeBytes / 1024 / 1024} MB free, so it accepts no events until space is freed.", RetryAfterSeconds: ErrorHandling.DiskFullRetryAfterSeconds));
-        // Each feedback report counts as an event: envelopes of nothing but reports are no way around the limit.
         var counted = prepared.Count + feedback.Count;
-        if (counted > 0 && rateLimiter.TryAcquire(projectId, counted) is { } retryAfter)
-            return (null, new Rejection(429, "rate_limited",
-                $"This project sent more than its limit of events per minute; retry in {retryAfter} s.", retryAfter));
-
         var receivedAtMs = receivedAt.ToUnixTimeMilliseconds();
         string[] ids = [];
-        if (prepared.Count > 0)
+        try
         {
-            if (events.TryStoreAsync(projectId, prepared, receivedAtMs) is not { } stored)
+            if (disk.IsLow)
+                return (null, new Rejection(507, "disk_full",
+                    $"The server's disk has less than {disk.MinFreeBytes / 1024 / 1024} MB free, so it accepts no events until space is freed.", RetryAfterSeconds: ErrorHandling.DiskFullRetryAfterSeconds));
+            // Each feedback report counts as an event: envelopes of nothing but reports are no way around the limit.
+            if (counted > 0 && rateLimiter.TryAcquire(projectId, counted) is { } retryAfter)
+                return (null, new Rejection(429, "rate_limited",
+                    $"This project sent more than its limit of events per minute; retry in {retryAfter} s.", retryAfter));
+
+            if (prepared.Count > 0)
             {
-                rateLimiter.Return(projectId, counted); // refused, so not counted against the limit
-                return (null, Overloaded);
+                if (events.TryStoreAsync(projectId, prepared, receivedAtMs) is not { } stored)
+                {
+                    rateLimiter.Return(projectId, counted); // refused, so not counted against the limit
+                    return (null, Overloaded);
+                }
+                // Awaited without cancellation: the payloads must not go back while the job may still run.
+                try { ids = await stored; }
+                catch (Exception e) when (DatabaseFailures.IsDiskFull(e))
+                {
+                    rateLimiter.Return(projectId, counted);
+                    return (null, DatabaseDiskFull);
+                }
             }
-            try { ids = await stored; }
-            catch (Exception e) when (DatabaseFailures.IsDiskFull(e))
-            {
-                rateLimiter.Return(projectId, counted);
-                return (null, DatabaseDiskFull);
-            }
+        }
+        finally
+        {
+            // Queued or not, nothing reads the payloads any more: a refused job never reached the writer, and the writer
+            // ends a job's task (committed, failed, or refused at shutdown) only when it will not run that job again.
+            foreach (var e in prepared) e.StoredPayload.Return();
         }
         metrics.Accept(ids.Length);
         foreach (var e in prepared) metrics.DropTags(e.Tags.Dropped);

@@ -60,16 +60,29 @@ public sealed record NormalisedEvent
     /// </summary>
     public byte[] Payload
     {
-        get => payload ??= StoredPayload.Decompress(compressed!);
+        get => payload ??= StoredPayload.Decompress(compressed!.Memory);
         init => (payload, compressed) = (value, null);
     }
 
-    /// <summary>The canonical JSON as <c>events.payload</c> stores it (<see cref="StoredPayload"/>); set <see cref="Payload"/> instead to replace the JSON.</summary>
-    public byte[] CompressedPayload
+    /// <summary>
+    /// The canonical JSON as <c>events.payload</c> stores it (<see cref="StoredPayload"/>), in a pooled array that the
+    /// request gives back after storing (<see cref="PooledPayload"/>); set <see cref="Payload"/> instead to replace the JSON.
+    /// </summary>
+    public PooledPayload CompressedPayload
     {
         get => compressed ??= StoredPayload.Compress(payload!);
         init => (compressed, payload) = (value, null);
     }
 
-    private byte[]? payload, compressed;
+    /// <summary>
+    /// Gives back this event's pooled payload once <paramref name="successor"/>, made from it (<c>with</c>) to replace it,
+    /// no longer holds the same one: a source map replaced the JSON. Nothing reads this event afterwards.
+    /// </summary>
+    internal void ReturnPayloadReplacedBy(NormalisedEvent successor)
+    {
+        if (compressed is { } mine && !ReferenceEquals(successor.compressed, mine)) mine.Return();
+    }
+
+    private byte[]? payload;
+    private PooledPayload? compressed;
 }

@@ -6,9 +6,10 @@ namespace Kestrel.Ingest;
 /// <summary>
 /// An event ready for the writer: grouped, its payload compressed, and only what storing needs.
 /// The normalised event with its frames and uncompressed JSON is left behind as young garbage, so
-/// requests waiting for the writer hold about a third of the memory per event.
+/// requests waiting for the writer hold about a third of the memory per event. <see cref="StoredPayload"/> is in a
+/// pooled array: <see cref="IngestService.StoreAsync"/> gives it back once the writer is done with the event.
 /// </summary>
-public sealed record PreparedEvent(string EventId, long OccurredAtMs, string Level, GroupingResult Group, byte[] StoredPayload)
+public sealed record PreparedEvent(string EventId, long OccurredAtMs, string Level, GroupingResult Group, PooledPayload StoredPayload)
 {
     /// <summary>The event's tags (PRODUCT §15), counted per issue by the writer.</summary>
     public EventTagSet Tags { get; init; } = EventTagSet.None;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Compression;
+using System.Runtime.InteropServices;
 
 namespace Kestrel.Ingest;
 
@@ -14,25 +15,34 @@ public static class StoredPayload
     private const int Quality = 0;
     private const int WindowBits = 22;
 
-    public static byte[] Compress(ReadOnlySpan<byte> json)
+    /// <summary>
+    /// The compressed JSON in an array from the pool, which its owner gives back (<see cref="PooledPayload"/>). Brotli
+    /// needs room for the worst case, more than the JSON, so it writes to a scratch array and only the result is copied to
+    /// the one kept: that one waits in the writer's queue with its request, and for a typical event is half the size.
+    /// </summary>
+    public static PooledPayload Compress(ReadOnlySpan<byte> json)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(BrotliEncoder.GetMaxCompressedLength(json.Length));
+        var scratch = ArrayPool<byte>.Shared.Rent(BrotliEncoder.GetMaxCompressedLength(json.Length));
         try
         {
-            if (!BrotliEncoder.TryCompress(json, buffer, out var written, Quality, WindowBits))
+            if (!BrotliEncoder.TryCompress(json, scratch, out var written, Quality, WindowBits))
                 throw new InvalidOperationException("Brotli could not compress an event payload.");
-            return buffer.AsSpan(0, written).ToArray();
+            var kept = ArrayPool<byte>.Shared.Rent(written);
+            scratch.AsSpan(0, written).CopyTo(kept);
+            return new PooledPayload(kept, written);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 
     /// <summary>The event's JSON. Stored payloads are at most <see cref="IngestLimits.MaxEventBytes"/> when expanded.</summary>
-    public static byte[] Decompress(byte[] stored)
+    public static byte[] Decompress(ReadOnlyMemory<byte> stored)
     {
-        using var input = new MemoryStream(stored, writable: false);
+        using var input = MemoryMarshal.TryGetArray(stored, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(stored.ToArray(), writable: false);
         using var brotli = new BrotliStream(input, CompressionMode.Decompress);
         using var output = new MemoryStream(stored.Length * 4);
         brotli.CopyTo(output);

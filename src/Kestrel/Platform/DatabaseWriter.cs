@@ -50,7 +50,12 @@ public sealed class DatabaseWriter : BackgroundService
     /// <summary>Jobs still queued when the server stopped, failed rather than left hanging (the stop log line says how many).</summary>
     public int RefusedAtStop { get; private set; }
 
-    /// <summary>Runs <paramref name="work"/> on the writer; the task ends after its transaction commits.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> on the writer; the task ends after its transaction commits. Whatever way it ends
+    /// (committed; failed for good, after any rerun in a transaction of its own; refused without running, as at shutdown),
+    /// the writer will not run <paramref name="work"/> again, so memory the work reads may be reused then (pooled event
+    /// payloads are).
+    /// </summary>
     public async Task<T> WriteAsync<T>(Func<WriterSession, T> work, CancellationToken cancellationToken = default, bool defers = false)
     {
         var job = new WriteJob<T>(work, defers: defers);
@@ -62,7 +67,8 @@ public sealed class DatabaseWriter : BackgroundService
     /// Like <see cref="WriteAsync{T}"/> for work that may be refused: when <see cref="KestrelOptions.WriterQueueCapacity"/>
     /// jobs or <see cref="KestrelOptions.WriterQueueMb"/> of <paramref name="bytes"/> are already waiting, it returns
     /// null at once. Waiting instead would hold every request's body in memory for as long as the storm lasts.
-    /// A job larger than the whole budget is still taken when nothing else waits.
+    /// A job larger than the whole budget is still taken when nothing else waits. When it returns a task, that task ends as
+    /// <see cref="WriteAsync{T}"/>'s does: only when the writer will not run <paramref name="work"/> again.
     /// </summary>
     /// <param name="defers">
     /// the job leaves part of its writes to <see cref="WriterSession.Pending{T}"/>, made at the commit; a job

@@ -41,6 +41,10 @@ public sealed class SqliteStatement : IDisposable
         return this;
     }
 
+    /// <summary>
+    /// Binds <paramref name="blob"/> as a copy (SQLitePCL binds spans with SQLITE_TRANSIENT), so its memory may be reused as
+    /// soon as this returns: event payloads are in pooled arrays that go back to the pool after the commit.
+    /// </summary>
     public SqliteStatement Bind(int index, ReadOnlySpan<byte> blob)
     {
         raw.sqlite3_bind_blob(statement, index, blob);

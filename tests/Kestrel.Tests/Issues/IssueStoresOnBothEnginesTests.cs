@@ -38,7 +38,7 @@ public sealed class IssueStoresOnBothEnginesTests
         var login = Issue("LoginError", "app/login.js", "resolved", 1);
         for (var n = 1; n <= 3; n++)
             db.Execute("INSERT INTO events (project_id, issue_id, event_id, received_at, occurred_at, level, payload) VALUES (@project, @cart, @eventId, @at, @at, 'error', @payload)",
-                new { project, cart, eventId = EventId(n), at = now - (4 - n) * Hour, payload = StoredPayload.Compress(Encoding.UTF8.GetBytes($$"""{"event_id":"{{EventId(n)}}","message":"event {{n}}"}""")) });
+                new { project, cart, eventId = EventId(n), at = now - (4 - n) * Hour, payload = StoredPayload.Compress(Encoding.UTF8.GetBytes($$"""{"event_id":"{{EventId(n)}}","message":"event {{n}}"}""")).ToArray() });
         foreach (var (name, at) in new[] { ("Ann", 1L), ("Bob", 2L) })
             db.Execute("INSERT INTO user_feedback (project_id, event_id, name, email, comments, url, received_at) VALUES (@project, @eventId, @name, 'x@example.com', 'broken', '', @at)",
                 new { project, eventId = EventId(2), name, at });

@@ -29,7 +29,7 @@ public sealed class McpStdioOnPostgresTests
             """, new { project, now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
         var payload = $$$"""{"event_id":"{{{eventId}}}","level":"error","platform":"python","environment":"production","exception":{"values":[{"type":"CartError","value":"total mismatch","stacktrace":{"frames":[{"function":"checkout","filename":"app/cart.py","lineno":3,"in_app":true}]}}]}}""";
         db.Execute("INSERT INTO events (project_id, issue_id, event_id, received_at, occurred_at, level, payload) VALUES (@project, @issue, @eventId, 1, 1, 'error', @payload)",
-            new { project, issue, eventId, payload = StoredPayload.Compress(Encoding.UTF8.GetBytes(payload)) });
+            new { project, issue, eventId, payload = StoredPayload.Compress(Encoding.UTF8.GetBytes(payload)).ToArray() });
         db.Execute("INSERT INTO issue_tags (issue_id, key, value, project_id, count, first_seen, last_seen) VALUES (@issue, 'environment', 'production', @project, 1, 1, 1)",
             new { issue, project });
 

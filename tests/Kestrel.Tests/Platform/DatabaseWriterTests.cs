@@ -77,6 +77,42 @@ public abstract class DatabaseWriterTests(string engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Payloads_given_back_and_reused_as_each_store_ends_are_stored_intact_when_the_batch_runs_again()
+    {
+        // As IngestService does: each request's payloads go back to the pool when its task ends, and here the next renter
+        // on that thread scribbles over the array at once. Were a task to end before the writer's last run of its job (the
+        // batch fails, then runs one job per transaction), that run would store the scribble or throw.
+        async Task<string[]> StoreThenGiveBack(PreparedEvent e)
+        {
+            try { return await Store(e); }
+            finally
+            {
+                e.StoredPayload.Return();
+                var reused = System.Buffers.ArrayPool<byte>.Shared.Rent(e.StoredPayload.Length);
+                reused.AsSpan().Fill(0xEE);
+                System.Buffers.ArrayPool<byte>.Shared.Return(reused);
+            }
+        }
+        var events = Enumerable.Range(1, 3).Select(n => Normalise("Reused", Id(n))).ToList();
+        var expected = events.Select(e => e.Payload).ToList(); // expanded now, while the payloads are whole
+        var first = StoreThenGiveBack(PreparedEvent.From(events[0]));
+        var second = StoreThenGiveBack(PreparedEvent.From(events[1]));
+        var bad = Failing();
+        var third = StoreThenGiveBack(PreparedEvent.From(events[2]));
+        await writer.StartAsync(CancellationToken.None);
+        await Task.WhenAll(first, second, third);
+        var late = Normalise("Reused", Id(4)); // its payload may be in an array the others gave back
+        expected.Add(late.Payload);
+        await StoreThenGiveBack(PreparedEvent.From(late));
+
+        using var connection = database.Connect();
+        var stored = connection.Query<byte[]>("SELECT payload FROM events ORDER BY event_id").Select(p => StoredPayload.Decompress(p)).ToList();
+        Assert.Equal(expected, stored);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => bad);
+        Assert.Equal(1, writer.RetriedBatches);
+    }
+
+    [Fact]
     public async Task An_issue_made_in_a_rolled_back_batch_is_made_again_not_remembered()
     {
         // The first store creates the issue and caches its id; the failure rolls that row back.
