@@ -37,7 +37,7 @@ public static class StackResolution
             var map = SourceMapParser.Parse(mapBytes);
             var normalised = EventNormaliser.Normalise(JsonDocument.Parse(Event(positions, frames, map)).RootElement, DateTimeOffset.UtcNow);
             var first = resolver.ResolveAtIngest(project.Id, normalised);
-            var resolved = first.Exceptions[0].Frames.Count(f => f.Filename is { } name && !name.Contains("typescript.min.js", StringComparison.Ordinal));
+            var resolved = first.Exceptions[0].Frames.Count(f => f.File is { } name && !name.Contains("typescript.min.js", StringComparison.Ordinal));
             if (resolved != frames) throw new InvalidOperationException($"Only {resolved} of {frames} frames resolved.");
 
             // Warm means a server that has run a while: the map and its lines are cached, and the JIT has
