@@ -64,16 +64,12 @@ public static class ProjectAuthentication
         var policy = http.GetEndpoint()?.Metadata.GetMetadata<Policy>();
         var allowPublicKey = policy?.AllowPublicKey ?? false;
         var store = policy?.Store ?? http.RequestServices.GetRequiredService<ProjectStore>();
-        var credential = BearerToken.From(http.Request.Headers.Authorization.ToString());
-        var project = credential switch
-        {
-            null => null,
-            _ when ProjectTokens.LooksLikeSecretToken(credential) => store.FindBySecretToken(credential),
-            _ when allowPublicKey && ProjectTokens.LooksLikePublicKey(credential) => store.FindByPublicKey(credential),
-            _ => null,
-        };
+        var credential = BearerToken.Span(http.Request.Headers.Authorization.ToString());
+        Project? project = null;
+        if (ProjectTokens.LooksLikeSecretToken(credential)) project = store.FindBySecretToken(credential);
+        else if (allowPublicKey && ProjectTokens.LooksLikePublicKey(credential)) project = store.FindByPublicKey(credential.ToString());
         var caller = project is null ? null : new Caller(project);
-        if (credential is null && policy is { AllowAdminSession: true })
+        if (credential.IsEmpty && policy is { AllowAdminSession: true })
         {
             (project, var refused) = Web.AdminApiAccess.Resolve(http);
             caller = project is null ? null : new Caller(project) { ByAdminSession = true };
