@@ -101,7 +101,10 @@ public sealed class RequestBodyReader : IAsyncDisposable
     {
         if (buffer is null && Rent(request.ContentLength is > 0 and < 1 << 20 && decompressor is null ? (int)request.ContentLength : 16 * 1024) is { } refused)
             return refused;
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        // The caller's token (the request's abort) cancels the deadline's source rather than both being linked into a third
+        // source for every read: one object and one registration fewer per request. Once the caller's token is cancelled the
+        // deadline's is too, as a linked source would be; the catches below tell the two apart by the caller's token.
+        using var aborts = cancellationToken.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), deadline);
         var stream = decompressor ?? request.Body;
         var scanned = 0;
         try
@@ -111,7 +114,7 @@ public sealed class RequestBodyReader : IAsyncDisposable
                 if (untilNewline && buffer.AsSpan(scanned, length - scanned).Contains((byte)'\n')) return null;
                 scanned = length;
                 if (length == buffer!.Length && Grow(Math.Min(buffer.Length * 2, maxBytes + 1)) is { } refusedMore) return refusedMore;
-                var read = await stream.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, maxBytes + 1) - length), linked.Token);
+                var read = await stream.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, maxBytes + 1) - length), deadline.Token);
                 if (read == 0) ended = true;
                 length += read;
             }

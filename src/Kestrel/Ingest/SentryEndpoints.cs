@@ -19,8 +19,10 @@ public static class SentryEndpoints
             SentryResponses.AddCors(context.HttpContext.Response);
             return await next(context);
         });
-        group.MapPost("/envelope/", PostEnvelope);
-        group.MapPost("/store/", PostStore);
+        // A singleton, taken here once rather than resolved for each request from a scope of its own (see MapIngest).
+        var ingest = app.ServiceProvider.GetRequiredService<IngestService>();
+        group.MapPost("/envelope/", (string projectId, HttpRequest request, CancellationToken cancellationToken) => PostEnvelope(projectId, request, ingest, cancellationToken));
+        group.MapPost("/store/", (string projectId, HttpRequest request, CancellationToken cancellationToken) => PostStore(projectId, request, ingest, cancellationToken));
         group.MapMethods("/envelope/", ["OPTIONS"], SentryResponses.Preflight);
         group.MapMethods("/store/", ["OPTIONS"], SentryResponses.Preflight);
     }

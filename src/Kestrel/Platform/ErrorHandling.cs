@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using Microsoft.AspNetCore.Diagnostics;
 
 namespace Kestrel.Platform;
 
@@ -11,51 +10,25 @@ namespace Kestrel.Platform;
 /// </summary>
 public static class ErrorHandling
 {
+    /// <summary>One middleware, <see cref="JsonErrorMiddleware"/>, that says which failures are whose and answers them.</summary>
     public static void UseJsonErrors(this WebApplication app)
     {
-        app.UseExceptionHandler(new ExceptionHandlerOptions
+        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
+        app.Use(next => new JsonErrorMiddleware(next, loggers).InvokeAsync);
+    }
+
+    /// <summary>The answer to an error status that no endpoint wrote a body for.</summary>
+    internal static IResult StatusPage(HttpContext http)
+    {
+        var message = http.Response.StatusCode switch
         {
-            ExceptionHandler = context =>
-            {
-                var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-                var (status, message) = Classify(error);
-                if (status == StatusCodes.Status503ServiceUnavailable) context.Response.Headers.RetryAfter = "5";
-                if (status == StatusCodes.Status507InsufficientStorage) context.Response.Headers.RetryAfter = DiskFullRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return ApiError.Result(status, message).ExecuteAsync(context);
-            },
-        });
-        // A client that stops mid-body or sends one that cannot be read is at fault, not the server: a 400
-        // logged at debug without a stack trace (the handler above logs at error, 2 KB a request, so anyone
-        // could flood the log). A client that reset the connection gets no answer at all.
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ErrorHandling).FullName!);
-        app.Use(async (context, next) =>
-        {
-            try { await next(context); }
-            catch (BadHttpRequestException e) when (!context.Response.HasStarted)
-            {
-                logger.LogDebug("{Method} {Path}: the request could not be read ({Message})", context.Request.Method, context.Request.Path, e.Message);
-                context.Response.Clear();
-                context.Response.Headers.Connection = "close"; // as RejectionResult does for a body cut short
-                await ApiError.Result(e.StatusCode, "The request could not be read.").ExecuteAsync(context);
-            }
-            catch (Exception e) when (e is IOException or OperationCanceledException && context.RequestAborted.IsCancellationRequested)
-            {
-                logger.LogDebug("{Method} {Path}: the client went away ({Message})", context.Request.Method, context.Request.Path, e.Message);
-            }
-        });
-        app.UseStatusCodePages(context =>
-        {
-            var http = context.HttpContext;
-            var message = http.Response.StatusCode switch
-            {
-                StatusCodes.Status404NotFound => $"There is no {http.Request.Path} here.",
-                StatusCodes.Status405MethodNotAllowed => $"{http.Request.Path} does not take {http.Request.Method}.",
-                StatusCodes.Status413PayloadTooLarge => "The body is too large.",
-                StatusCodes.Status415UnsupportedMediaType => "This content type is not accepted here.",
-                var other => $"The request failed with status {other}.",
-            };
-            return ApiError.Result(http.Response.StatusCode, message).ExecuteAsync(http);
-        });
+            StatusCodes.Status404NotFound => $"There is no {http.Request.Path} here.",
+            StatusCodes.Status405MethodNotAllowed => $"{http.Request.Path} does not take {http.Request.Method}.",
+            StatusCodes.Status413PayloadTooLarge => "The body is too large.",
+            StatusCodes.Status415UnsupportedMediaType => "This content type is not accepted here.",
+            var other => $"The request failed with status {other}.",
+        };
+        return ApiError.Result(http.Response.StatusCode, message);
     }
 
     /// <summary>How long a request refused for a full disk is told to wait: freeing space takes an operator, not seconds.</summary>

@@ -83,5 +83,8 @@ public sealed class SqliteStatement : IDisposable
     /// <inheritdoc cref="Int64"/>
     public string Text(int column) => raw.sqlite3_column_text(statement, column).utf8_to_string();
 
+    /// <summary>A text column's UTF-8 as SQLite holds it, valid until the statement steps or resets: to compare, not to keep.</summary>
+    public ReadOnlySpan<byte> Utf8(int column) => raw.sqlite3_column_blob(statement, column);
+
     public void Dispose() => statement.Dispose();
 }

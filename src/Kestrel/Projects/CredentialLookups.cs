@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Data;
 using System.Data.Common;
+using System.Text;
 using Kestrel.Platform;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -121,6 +122,7 @@ internal sealed class CredentialLookups(Database database) : IDisposable
         public SqliteLookup(SqliteConnection connection)
         {
             this.connection = connection;
+            read = Read;
             // SQLite's own wait for a lock, as long as Microsoft.Data.Sqlite's commands retry, since these statements do not
             // go through those retries (a reader meets a lock only while the log is recovered after a crash). Undone in
             // Dispose: the connection goes back to the pool that the writer's connections come from.
@@ -138,11 +140,30 @@ internal sealed class CredentialLookups(Database database) : IDisposable
             }
         }
 
-        public override Project? ByTokenHash(byte[] hash) => byTokenHash.Bind(1, hash).QueryOne(Read);
+        /// <summary>The project this connection's last look-up found, with its text columns as SQLite stored them.</summary>
+        private (Project Project, byte[] Slug, byte[] Name, byte[] PublicKey)? last;
 
-        public override Project? ByPublicKey(string publicKey) => byPublicKey.Bind(1, publicKey).QueryOne(Read);
+        private readonly Func<SqliteStatement, Project> read;
 
-        private static Project Read(SqliteStatement row) => new(row.Int64(0), row.Text(1), row.Text(2), row.Text(3), row.Int64(4));
+        public override Project? ByTokenHash(byte[] hash) => byTokenHash.Bind(1, hash).QueryOne(read);
+
+        public override Project? ByPublicKey(string publicKey) => byPublicKey.Bind(1, publicKey).QueryOne(read);
+
+        /// <summary>
+        /// The row as a project; the very object found last time when the row is byte for byte the same, since nearly every
+        /// request is from a project that sent just before (its three strings and the project were 1.5 % of an event's
+        /// allocation). The row is still read from the database every time, so a rotated token finds no row and a renamed
+        /// project is made anew: nothing is cached but the object. A project is immutable, so returning it again is safe.
+        /// </summary>
+        private Project Read(SqliteStatement row)
+        {
+            if (last is var (known, slug, name, publicKey) && row.Int64(0) == known.Id && row.Int64(4) == known.CreatedAt
+                && row.Utf8(1).SequenceEqual(slug) && row.Utf8(2).SequenceEqual(name) && row.Utf8(3).SequenceEqual(publicKey))
+                return known;
+            var project = new Project(row.Int64(0), row.Text(1), row.Text(2), row.Text(3), row.Int64(4));
+            last = (project, Encoding.UTF8.GetBytes(project.Slug), Encoding.UTF8.GetBytes(project.Name), Encoding.UTF8.GetBytes(project.PublicKey));
+            return project;
+        }
 
         public override void Dispose()
         {

@@ -78,7 +78,7 @@ public sealed partial class ProjectStore(Database database) : IDisposable
         return connection.QuerySingleOrDefault<Project>($"SELECT {Columns} FROM projects WHERE slug = @slug", new { slug });
     }
 
-    public Project? FindBySecretToken(string token) => lookups.ByTokenHash(ProjectTokens.Hash(token));
+    public Project? FindBySecretToken(ReadOnlySpan<char> token) => lookups.ByTokenHash(ProjectTokens.Hash(token));
 
     public Project? FindByPublicKey(string publicKey) => lookups.ByPublicKey(publicKey);
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Kestrel.Platform;
@@ -15,14 +16,16 @@ public static class ProjectTokens
     public static string NewPublicKey() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>Only this hash is stored. Looking tokens up by hash leaks nothing about other tokens' bytes.</summary>
-    public static byte[] Hash(string token)
+    public static byte[] Hash(ReadOnlySpan<char> token)
     {
         // Every authenticated request hashes its token: its UTF-8 on the stack, not in an array of its own.
         Span<byte> utf8 = token.Length <= 128 ? stackalloc byte[3 * 128] : new byte[Encoding.UTF8.GetMaxByteCount(token.Length)];
         return SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(token, utf8)]);
     }
 
-    public static bool LooksLikeSecretToken(string value) => value.StartsWith(Prefix, StringComparison.Ordinal) && value.Length == Prefix.Length + 43;
+    public static bool LooksLikeSecretToken(ReadOnlySpan<char> value) => value.StartsWith(Prefix, StringComparison.Ordinal) && value.Length == Prefix.Length + 43;
 
-    public static bool LooksLikePublicKey(string value) => value.Length == 32 && value.All(char.IsAsciiHexDigitLower);
+    public static bool LooksLikePublicKey(ReadOnlySpan<char> value) => value.Length == 32 && !value.ContainsAnyExcept(LowercaseHex);
+
+    private static readonly SearchValues<char> LowercaseHex = SearchValues.Create("0123456789abcdef");
 }
