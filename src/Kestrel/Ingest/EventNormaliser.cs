@@ -15,7 +15,8 @@ public static class EventNormaliser
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = KestrelJson.Encoder, SkipValidation = true };
 
     /// <param name="eventId">an id that wins over the event's own (an envelope header's), or null</param>
-    public static NormalisedEvent Normalise(JsonElement root, DateTimeOffset receivedAt, string? eventId = null)
+    /// <param name="pooledPayload">whether the compressed payload may live in a pooled array (<see cref="StoredPayload.Compress"/>)</param>
+    public static NormalisedEvent Normalise(JsonElement root, DateTimeOffset receivedAt, string? eventId = null, bool pooledPayload = true)
     {
         eventId ??= EventReader.EventId(EventReader.String(root, "event_id")) ?? Guid.NewGuid().ToString("N");
         var timestamp = root.TryGetProperty("timestamp", out var ts) ? EventReader.Timestamp(ts) ?? receivedAt : receivedAt;
@@ -83,7 +84,7 @@ public static class EventNormaliser
             Transaction = EventReader.String(root, "transaction"),
             Release = EventReader.String(root, "release"),
             Environment = EventReader.String(root, "environment"),
-            CompressedPayload = TakePayload(buffer),
+            CompressedPayload = TakePayload(buffer, pooledPayload),
         };
     }
 
@@ -92,9 +93,9 @@ public static class EventNormaliser
     [ThreadStatic] private static System.Buffers.ArrayBufferWriter<byte>? scratch;
 
     /// <summary>The payload compressed straight from the buffer: the writer stores only that.</summary>
-    private static PooledPayload TakePayload(System.Buffers.ArrayBufferWriter<byte> buffer)
+    private static PooledPayload TakePayload(System.Buffers.ArrayBufferWriter<byte> buffer, bool pooled)
     {
-        var payload = StoredPayload.Compress(buffer.WrittenSpan);
+        var payload = StoredPayload.Compress(buffer.WrittenSpan, pooled);
         if (buffer.Capacity > 256 * 1024) scratch = null;
         return payload;
     }

@@ -36,9 +36,10 @@ public static class IngestPipeline
 
             var elements = isArray ? root.EnumerateArray().ToList() : [root];
             var events = new List<PreparedEvent>(elements.Count);
+            var pooled = elements.Count == 1; // the payloads of many events are exact copies (StoredPayload.Compress says why)
             for (var i = 0; i < elements.Count; i++)
             {
-                var (prepared, refused) = PrepareElement(elements[i], receivedAt, isArray ? $"Event {i} " : "The event ", eventId: null, resolveSourceMaps);
+                var (prepared, refused) = PrepareElement(elements[i], receivedAt, isArray ? $"Event {i} " : "The event ", eventId: null, resolveSourceMaps, pooled);
                 if (prepared is null) return (null, isArray, refused);
                 events.Add(prepared);
             }
@@ -55,17 +56,17 @@ public static class IngestPipeline
             return (null, new Rejection(413, "event_too_large", which + $"is larger than {IngestLimits.MaxEventBytes / 1024 / 1024} MiB."));
         var (document, rejection) = Parse(json, which.TrimEnd());
         if (document is null) return (null, rejection);
-        using (document) return PrepareElement(document.RootElement, receivedAt, which, eventId, resolveSourceMaps);
+        using (document) return PrepareElement(document.RootElement, receivedAt, which, eventId, resolveSourceMaps, pooledPayload: true);
     }
 
     private static (PreparedEvent?, Rejection?) PrepareElement(JsonElement element, DateTimeOffset receivedAt, string which, string? eventId,
-        Func<NormalisedEvent, NormalisedEvent>? resolveSourceMaps)
+        Func<NormalisedEvent, NormalisedEvent>? resolveSourceMaps, bool pooledPayload)
     {
         if (element.ValueKind != JsonValueKind.Object)
             return (null, new Rejection(400, "not_an_object", which + "is not a JSON object."));
         if (JsonMarshal.GetRawUtf8Value(element).Length > IngestLimits.MaxEventBytes)
             return (null, new Rejection(413, "event_too_large", which + $"is larger than {IngestLimits.MaxEventBytes / 1024 / 1024} MiB."));
-        var normalised = EventNormaliser.Normalise(element, receivedAt, eventId);
+        var normalised = EventNormaliser.Normalise(element, receivedAt, eventId, pooledPayload);
         if (resolveSourceMaps is not null)
         {
             var resolved = resolveSourceMaps(normalised);

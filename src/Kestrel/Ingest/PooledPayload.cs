@@ -16,13 +16,16 @@ namespace Kestrel.Ingest;
 public sealed class PooledPayload
 {
     private byte[]? rented;
+    private readonly bool pooled;
 
     /// <param name="rented">an array from <see cref="ArrayPool{T}.Shared"/>, now owned by this payload</param>
     /// <param name="length">how many of its bytes, from the start, are the payload</param>
-    internal PooledPayload(byte[] rented, int length)
+    /// <param name="pooled">false for an array of its own that goes to no pool (<see cref="StoredPayload.Compress"/> says when)</param>
+    internal PooledPayload(byte[] rented, int length, bool pooled = true)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, rented.Length);
         this.rented = rented;
+        this.pooled = pooled;
         Length = length;
     }
 
@@ -36,6 +39,9 @@ public sealed class PooledPayload
     /// <summary>An exact-length copy, for a reader that keeps it past the payload's life (PostgreSQL's array parameter).</summary>
     public byte[] ToArray() => Span.ToArray();
 
+    /// <summary>Whether the array came from the pool (and goes back to it), or is an exact copy of its own.</summary>
+    internal bool IsPooled => pooled;
+
     /// <summary>Whether <see cref="Return"/> was called.</summary>
     public bool IsReturned => Volatile.Read(ref rented) is null;
 
@@ -45,7 +51,7 @@ public sealed class PooledPayload
     /// </summary>
     public void Return()
     {
-        if (Interlocked.Exchange(ref rented, null) is { } array) ArrayPool<byte>.Shared.Return(array);
+        if (Interlocked.Exchange(ref rented, null) is { } array && pooled) ArrayPool<byte>.Shared.Return(array);
     }
 
     private byte[] Rented() => Volatile.Read(ref rented) ?? throw new ObjectDisposedException(nameof(PooledPayload), "The payload's array went back to the pool.");

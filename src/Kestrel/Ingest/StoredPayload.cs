@@ -20,13 +20,20 @@ public static class StoredPayload
     /// needs room for the worst case, more than the JSON, so it writes to a scratch array and only the result is copied to
     /// the one kept: that one waits in the writer's queue with its request, and for a typical event is half the size.
     /// </summary>
-    public static PooledPayload Compress(ReadOnlySpan<byte> json)
+    /// <param name="pooled">
+    /// false for the events of an array: a request of a hundred events would hold a hundred pool arrays while it waits
+    /// for the writer, more than the shared pool keeps per size, so most would be new arrays rounded up to a power of two
+    /// (4 KB for a typical 2.5 KB payload): more garbage and about 8 MB more peak memory than exact copies (measured with
+    /// arrays of 100).
+    /// </param>
+    public static PooledPayload Compress(ReadOnlySpan<byte> json, bool pooled = true)
     {
         var scratch = ArrayPool<byte>.Shared.Rent(BrotliEncoder.GetMaxCompressedLength(json.Length));
         try
         {
             if (!BrotliEncoder.TryCompress(json, scratch, out var written, Quality, WindowBits))
                 throw new InvalidOperationException("Brotli could not compress an event payload.");
+            if (!pooled) return new PooledPayload(scratch.AsSpan(0, written).ToArray(), written, pooled: false);
             var kept = ArrayPool<byte>.Shared.Rent(written);
             scratch.AsSpan(0, written).CopyTo(kept);
             return new PooledPayload(kept, written);

@@ -50,6 +50,25 @@ public sealed class PooledPayloadTests
     }
 
     [Fact]
+    public void The_events_of_an_array_get_exact_copies_and_a_lone_event_a_pooled_array()
+    {
+        var one = Encoding.UTF8.GetString(Json);
+        var (lone, _, _) = IngestPipeline.Prepare(Encoding.UTF8.GetBytes(one), DateTimeOffset.UnixEpoch);
+        var (loneInArray, _, _) = IngestPipeline.Prepare(Encoding.UTF8.GetBytes($"[{one}]"), DateTimeOffset.UnixEpoch);
+        var (many, _, _) = IngestPipeline.Prepare(Encoding.UTF8.GetBytes($"[{one},{one.Replace("0123", "4567")}]"), DateTimeOffset.UnixEpoch);
+
+        Assert.True(lone![0].StoredPayload.IsPooled);
+        Assert.True(loneInArray![0].StoredPayload.IsPooled);
+        Assert.All(many!, e => Assert.False(e.StoredPayload.IsPooled));
+        // The same bytes either way, and an exact copy reads as a pooled one until it is returned.
+        Assert.Equal(lone[0].StoredPayload.ToArray(), many![0].StoredPayload.ToArray());
+        foreach (var e in many) e.StoredPayload.Return();
+        Assert.All(many, e => Assert.Throws<ObjectDisposedException>(() => e.StoredPayload.ToArray()));
+        lone[0].StoredPayload.Return();
+        loneInArray[0].StoredPayload.Return();
+    }
+
+    [Fact]
     public void A_length_longer_than_the_array_is_refused()
     {
         var array = ArrayPool<byte>.Shared.Rent(16);
