@@ -154,7 +154,7 @@ public static class EventNormaliser
         {
             foreach (var property in value.EnumerateObject())
             {
-                if (!IsText(property.Value)) continue;
+                if (!EventReader.IsText(property.Value)) continue;
                 var name = JsonMarshal.GetRawUtf8PropertyName(property);
                 var added = name.Length <= IngestLimits.MaxTagLength && name.IndexOf((byte)'\\') < 0
                     ? keys.TryAdd(name) // its bytes are its text, within the limit
@@ -168,7 +168,7 @@ public static class EventNormaliser
         {
             foreach (var pair in value.EnumerateArray())
             {
-                if (pair.ValueKind != JsonValueKind.Array || pair.GetArrayLength() != 2 || !IsText(pair[1])) continue;
+                if (pair.ValueKind != JsonValueKind.Array || pair.GetArrayLength() != 2 || !EventReader.IsText(pair[1])) continue;
                 var added = TryRawText(pair[0], out var raw) ? keys.TryAdd(raw)
                     : EventReader.AsString(pair[0]) is { } key && keys.TryAdd(Truncate(key, IngestLimits.MaxTagLength));
                 if (!added) continue;
@@ -181,9 +181,6 @@ public static class EventNormaliser
 
     // The keys of the tags written so far, one set per thread, as UTF-8: no string per tag key of every event.
     [ThreadStatic] private static TagKeySet? tagKeys;
-
-    /// <summary>What <see cref="EventReader.AsString"/> reads as text: a string, number or boolean.</summary>
-    private static bool IsText(JsonElement value) => value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False;
 
     private static void WriteTag(Utf8JsonWriter writer, ReadOnlySpan<byte> key, JsonElement value)
     {
@@ -205,7 +202,7 @@ public static class EventNormaliser
             JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => raw,
             _ => default,
         };
-        return IsText(value) && text.Length <= IngestLimits.MaxTagLength && text.IndexOf((byte)'\\') < 0;
+        return EventReader.IsText(value) && text.Length <= IngestLimits.MaxTagLength && text.IndexOf((byte)'\\') < 0;
     }
 
     public static string Truncate(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";

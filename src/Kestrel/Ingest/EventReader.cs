@@ -23,6 +23,10 @@ public static class EventReader
         _ => null,
     };
 
+    /// <summary>Whether <see cref="AsString"/> reads the element as a text (a string, number or boolean), not null.</summary>
+    public static bool IsText(JsonElement value) =>
+        value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False;
+
     public static int? AsInt(JsonElement value) => value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n : null;
 
     public static bool? Bool(JsonElement element, string property) =>

@@ -40,7 +40,7 @@ public static class ExceptionReader
         {
             if (!JsonCopier.KeepFrame(index++, count) || frame.ValueKind != JsonValueKind.Object) continue;
             var fields = FrameFields.Read(frame);
-            if (scripts != FrameScripts.PositionedInScriptFile) scripts = (FrameScripts)Math.Max((int)scripts, (int)fields.Scripts());
+            if (scripts != FrameScripts.PositionedInScriptFile) scripts = FrameScriptRule.Most(scripts, fields.Scripts());
             if (fields.InApp == true) (list ??= []).Add(fields.ToFrame());
             innermost = fields;
             any = true;
@@ -79,12 +79,10 @@ public static class ExceptionReader
 
         // A default element (the property was absent) reads as null.
         public readonly StackFrame ToFrame() =>
-            new(EventReader.AsString(function), EventReader.AsString(IsText(filename) ? filename : IsText(absPath) ? absPath : module), InApp);
+            new(EventReader.AsString(function), EventReader.AsString(EventReader.IsText(filename) ? filename : EventReader.IsText(absPath) ? absPath : module), InApp);
 
         public readonly FrameScripts Scripts() =>
-            Line is not >= 1 || Column is not >= 1 ? FrameScripts.None
-            : LooksLikeScript(IsText(absPath) ? absPath : filename) ? FrameScripts.PositionedInScriptFile
-            : FrameScripts.Positioned;
+            FrameScriptRule.Of(Line, Column, EventReader.IsText(absPath) ? absPath : filename, static file => LooksLikeScript(file));
 
         /// <summary>
         /// <see cref="FrameResolver.LooksLikeScript"/> on the file's text (<c>abs_path</c>, else <c>filename</c>, as
@@ -106,8 +104,5 @@ public static class ExceptionReader
             }
             return false;
         }
-
-        /// <summary>Whether <see cref="EventReader.AsString"/> reads the element as a text (not null).</summary>
-        private static bool IsText(JsonElement e) => e.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False;
     }
 }

@@ -23,6 +23,19 @@ public enum FrameScripts
     PositionedInScriptFile,
 }
 
+/// <summary>The rule of <see cref="FrameScripts"/>, for both readers of frames (<see cref="ExceptionReader"/> and the source maps' <c>ResolvedExceptions</c>).</summary>
+public static class FrameScriptRule
+{
+    /// <summary>A frame's <see cref="FrameScripts"/>; <paramref name="looksLikeScript"/> is asked of its file only when it has a line and a column.</summary>
+    public static FrameScripts Of<TFile>(int? line, int? column, TFile file, Func<TFile, bool> looksLikeScript) =>
+        line is not >= 1 || column is not >= 1 ? FrameScripts.None
+        : looksLikeScript(file) ? FrameScripts.PositionedInScriptFile
+        : FrameScripts.Positioned;
+
+    /// <summary>The most of two: what an exception's frames have together.</summary>
+    public static FrameScripts Most(FrameScripts a, FrameScripts b) => a > b ? a : b;
+}
+
 /// <summary>
 /// One exception of an event. <see cref="Frames"/> run caller first and hold the in-app frames and the innermost kept
 /// frame (<see cref="StackFrame"/> says why not the others), so the last frame raised it.

@@ -37,7 +37,7 @@ public static class ResolvedExceptions
         for (var i = 0; i < frames.Count; i++)
         {
             if (!JsonCopier.KeepFrame(i, frames.Count) || frames[i] is not JsonObject f) continue;
-            scripts = (FrameScripts)Math.Max((int)scripts, (int)ScriptsOf(f));
+            scripts = FrameScriptRule.Most(scripts, ScriptsOf(f));
             if (AsBool(f["in_app"]) == true) list.Add(ReadFrame(f));
             innermost = f;
         }
@@ -49,10 +49,8 @@ public static class ResolvedExceptions
     private static StackFrame ReadFrame(JsonObject f) =>
         new(AsString(f["function"]), AsString(f["filename"]) ?? AsString(f["abs_path"]) ?? AsString(f["module"]), AsBool(f["in_app"]));
 
-    private static FrameScripts ScriptsOf(JsonObject f) =>
-        AsInt(f["lineno"]) is not >= 1 || AsInt(f["colno"]) is not >= 1 ? FrameScripts.None
-        : FrameResolver.LooksLikeScript(AsString(f["abs_path"]) ?? AsString(f["filename"]) ?? "") ? FrameScripts.PositionedInScriptFile
-        : FrameScripts.Positioned;
+    private static FrameScripts ScriptsOf(JsonObject f) => FrameScriptRule.Of(AsInt(f["lineno"]), AsInt(f["colno"]), f,
+        static f => FrameResolver.LooksLikeScript(AsString(f["abs_path"]) ?? AsString(f["filename"]) ?? ""));
 
     private static IEnumerable<JsonNode?>? Values(JsonNode node) =>
         node is JsonArray array ? array : node is JsonObject o && o["values"] is JsonArray inner ? inner : null;
