@@ -1,7 +1,8 @@
 // Kestrel.PrepareBench: what one event costs the request thread, step by step, without a server, a client or a
 // database: the bench's own 4,096 events (Kestrel.Bench's generator and seed) through Kestrel's ingest steps on one
 // thread. Per step: µs of CPU (wall time of a busy single thread) and managed bytes allocated, per event, medians of
-// --rounds rounds of --passes passes over all events. See bench/README.md.
+// --rounds rounds of --passes passes over all events. With --tag-rows, the writer's tag rows on SQLite instead
+// (TagRowFloor). See bench/README.md.
 using System.Diagnostics;
 using System.Text.Json;
 using Kestrel.Bench;
@@ -25,6 +26,12 @@ if (Array.IndexOf(args, "--events") is var at and >= 0 && at + 1 < args.Length)
     else File.WriteAllLines(args[at + 1], events.Select(Convert.ToBase64String));
 }
 var receivedAt = DateTimeOffset.UtcNow;
+// --tag-rows: the writer's tag rows alone on a temporary SQLite database (TagRowFloor), instead of the request steps.
+if (args.Contains("--tag-rows"))
+{
+    Kestrel.PrepareBench.TagRowFloor.Run(events, rounds);
+    return;
+}
 Console.WriteLine($"{events.Length} events, median {events.Select(e => e.Length).Order().ElementAt(events.Length / 2)} bytes; "
     + $"{rounds} rounds of {passes} passes; {Environment.ProcessorCount} cores");
 
