@@ -104,14 +104,16 @@ public sealed class IssueTagCounts
         Dictionary<long, int>? newUsers = null;
         var update = session.Statement(UpdateRowSqlite);
         var insert = session.Statement(InsertRowSqlite);
-        foreach (var ((issue, key, value), sum) in Ordered())
+        // In the order the sums were made, not sorted: only this writer writes these rows, so there is no lock order to
+        // keep, and sorting them cost more than it saved (docs/performance.md, Step 12).
+        foreach (var ((issue, key, value), sum) in sums)
         {
             if (update.Bind(1, issue).Bind(2, key).Bind(3, value).Bind(4, sum.Count).Bind(5, sum.LastSeen).Run() != 0) continue;
             insert.Bind(1, issue).Bind(2, key).Bind(3, value).Bind(4, sum.Project).Bind(5, sum.Count).Bind(6, sum.FirstSeen).Bind(7, sum.LastSeen).Run();
             if (key == "user") (newUsers ??= [])[issue] = newUsers.GetValueOrDefault(issue) + 1;
         }
         if (newUsers is null) return;
-        foreach (var (issue, n) in newUsers.OrderBy(u => u.Key)) issueRows.Add(issue).Add(n); // in key order (Ordered says why)
+        foreach (var (issue, n) in newUsers) issueRows.Add(issue).Add(n);
         issueRows.SqliteCommand(session, UsersSql).ExecuteNonQuery();
     }
 
@@ -131,9 +133,8 @@ public sealed class IssueTagCounts
     public (string? First, string? Last) ReleasesOf(long issueId) => releases.GetValueOrDefault(issueId);
 
     /// <summary>
-    /// In primary-key order: neighbouring rows share B-tree pages, so each page is found once; and on PostgreSQL two nodes
-    /// counting the same rows lock them in the same order (one statement, in key order), so they wait for each other
-    /// instead of deadlocking.
+    /// PostgreSQL: in primary-key order, so that two nodes counting the same rows lock them in the same order (one
+    /// statement, in key order) and wait for each other instead of deadlocking.
     /// </summary>
     private ReadOnlySpan<KeyValuePair<(long Issue, string Key, string Value), Sum>> Ordered()
     {
