@@ -18,9 +18,10 @@ public sealed class SqliteStatement : IDisposable
 {
     private readonly sqlite3 database;
     private readonly sqlite3_stmt statement;
-    // The native pointers behind the two handles. Safe to hold: only the owner's thread uses a statement, and the handles
-    // are released only by Dispose (the statement) and after it (the connection), on that thread too.
-    private readonly IntPtr databasePointer, statementPointer;
+    // The native pointers behind the two handles, taken once. A statement is used by one thread at a time (the writer's,
+    // or the request that holds a look-up), and its owner disposes it only when no thread is using it, before the
+    // connection. Dispose clears them, so a use after it throws, as SQLitePCL's handles did, instead of reaching freed memory.
+    private IntPtr databasePointer, statementPointer;
     private byte[] utf8 = new byte[256];
 
     /// <summary>On the writer, use <see cref="WriterSession.Statement"/>, which keeps one per SQL text for the connection's life.</summary>
@@ -35,7 +36,7 @@ public sealed class SqliteStatement : IDisposable
 
     public SqliteStatement Bind(int index, long value)
     {
-        Native.sqlite3_bind_int64(statementPointer, index, value);
+        Native.sqlite3_bind_int64(Live, index, value);
         return this;
     }
 
@@ -46,7 +47,7 @@ public sealed class SqliteStatement : IDisposable
         if (length > utf8.Length) utf8 = new byte[Math.Max(length, utf8.Length * 2)];
         var written = Encoding.UTF8.GetBytes(text, utf8);
         // From the buffer's first byte even when the text is empty: a null pointer would bind NULL, not "".
-        Native.sqlite3_bind_text(statementPointer, index, ref utf8[0], written, Native.Transient);
+        Native.sqlite3_bind_text(Live, index, ref utf8[0], written, Native.Transient);
         return this;
     }
 
@@ -57,15 +58,15 @@ public sealed class SqliteStatement : IDisposable
     public SqliteStatement Bind(int index, ReadOnlySpan<byte> blob)
     {
         // An empty span has no first byte to point at, and a null pointer would bind NULL: an empty blob is a zero blob.
-        if (blob.IsEmpty) Native.sqlite3_bind_zeroblob(statementPointer, index, 0);
-        else Native.sqlite3_bind_blob(statementPointer, index, ref MemoryMarshal.GetReference(blob), blob.Length, Native.Transient);
+        if (blob.IsEmpty) Native.sqlite3_bind_zeroblob(Live, index, 0);
+        else Native.sqlite3_bind_blob(Live, index, ref MemoryMarshal.GetReference(blob), blob.Length, Native.Transient);
         return this;
     }
 
     /// <summary>Runs a statement that answers no rows; returns how many rows it changed.</summary>
     public int Run()
     {
-        var result = Native.sqlite3_step(statementPointer);
+        var result = Native.sqlite3_step(Live);
         Native.sqlite3_reset(statementPointer);
         // The same exception Microsoft.Data.Sqlite throws, so a full disk or a busy database is told apart as anywhere else.
         if (result != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(result, database);
@@ -77,18 +78,18 @@ public sealed class SqliteStatement : IDisposable
     {
         try
         {
-            var result = raw.sqlite3_step(statement);
+            var result = Native.sqlite3_step(Live);
             if (result == raw.SQLITE_ROW) return read(this);
             if (result != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(result, database);
             return null;
         }
         finally
         {
-            raw.sqlite3_reset(statement);
+            Native.sqlite3_reset(statementPointer);
         }
     }
 
-    /// <summary>A column of the row <see cref="QueryOne"/> stands on.</summary>
+    /// <summary>A column of the row <see cref="QueryOne"/> stands on (read through SQLitePCL, which turns it into .NET values).</summary>
     public long Int64(int column) => raw.sqlite3_column_int64(statement, column);
 
     /// <inheritdoc cref="Int64"/>
@@ -97,39 +98,48 @@ public sealed class SqliteStatement : IDisposable
     /// <summary>A text column's UTF-8 as SQLite holds it, valid until the statement steps or resets: to compare, not to keep.</summary>
     public ReadOnlySpan<byte> Utf8(int column) => raw.sqlite3_column_blob(statement, column);
 
-    public void Dispose() => statement.Dispose();
+    private IntPtr Live => statementPointer != 0 ? statementPointer : throw new ObjectDisposedException(nameof(SqliteStatement));
+
+    public void Dispose()
+    {
+        statementPointer = databasePointer = 0;
+        statement.Dispose();
+    }
 
     /// <summary>
-    /// The few SQLite functions the hot loops call, straight from the library SQLitePCL loads (e_sqlite3). Those that
-    /// only copy a value into the statement or read a counter skip the runtime's GC transition (they neither block nor
-    /// call back); stepping may wait for the disk or a lock, and resetting after a failed step may roll back, so they keep it.
+    /// The few SQLite functions the hot loops call, straight from the library SQLitePCL loads (e_sqlite3, which SQLitePCL
+    /// too imports by that name, without a resolver of its own: one copy in the process, checked in /proc/PID/maps of a
+    /// published binary). Only reading the count of changed rows skips the runtime's GC transition, as that attribute
+    /// requires (no lock, no allocation, no system call, no callback): every bind takes the connection's mutex, binding
+    /// text or a blob allocates a copy, stepping may wait for the disk or a lock, and a reset after a failed step may roll
+    /// back.
     /// </summary>
     private static class Native
     {
         private const string Library = "e_sqlite3";
 
         /// <summary>SQLITE_TRANSIENT: SQLite copies the bytes before the call returns.</summary>
-        public static readonly IntPtr Transient = -1;
+        public const nint Transient = -1;
 
-        [DllImport(Library, ExactSpelling = true), SuppressGCTransition]
+        [DllImport(Library, ExactSpelling = true, CallingConvention = CallingConvention.Cdecl)]
         public static extern int sqlite3_bind_int64(IntPtr statement, int index, long value);
 
-        [DllImport(Library, ExactSpelling = true), SuppressGCTransition]
+        [DllImport(Library, ExactSpelling = true, CallingConvention = CallingConvention.Cdecl)]
         public static extern int sqlite3_bind_text(IntPtr statement, int index, ref byte utf8, int length, IntPtr destructor);
 
-        [DllImport(Library, ExactSpelling = true), SuppressGCTransition]
+        [DllImport(Library, ExactSpelling = true, CallingConvention = CallingConvention.Cdecl)]
         public static extern int sqlite3_bind_blob(IntPtr statement, int index, ref byte bytes, int length, IntPtr destructor);
 
-        [DllImport(Library, ExactSpelling = true), SuppressGCTransition]
+        [DllImport(Library, ExactSpelling = true, CallingConvention = CallingConvention.Cdecl)]
         public static extern int sqlite3_bind_zeroblob(IntPtr statement, int index, int length);
 
-        [DllImport(Library, ExactSpelling = true)]
+        [DllImport(Library, ExactSpelling = true, CallingConvention = CallingConvention.Cdecl)]
         public static extern int sqlite3_step(IntPtr statement);
 
-        [DllImport(Library, ExactSpelling = true)]
+        [DllImport(Library, ExactSpelling = true, CallingConvention = CallingConvention.Cdecl)]
         public static extern int sqlite3_reset(IntPtr statement);
 
-        [DllImport(Library, ExactSpelling = true), SuppressGCTransition]
+        [DllImport(Library, ExactSpelling = true, CallingConvention = CallingConvention.Cdecl), SuppressGCTransition]
         public static extern int sqlite3_changes(IntPtr database);
     }
 }

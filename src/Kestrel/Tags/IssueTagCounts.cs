@@ -121,7 +121,7 @@ public sealed class IssueTagCounts
     public void AddTo(DbBatch batch)
     {
         if (sums.Count == 0) return;
-        foreach (var ((issue, key, value), sum) in Ordered())
+        foreach (var ((issue, key, value), sum) in InLockOrder())
         {
             postgresRows.Add(issue).Add(key).Add(value).Add(sum.Project).Add(sum.Count).Add(sum.FirstSeen).Add(sum.LastSeen);
             if (postgresRows.Count == RowsPerStatement) Flush(batch);
@@ -136,7 +136,7 @@ public sealed class IssueTagCounts
     /// PostgreSQL: in primary-key order, so that two nodes counting the same rows lock them in the same order (one
     /// statement, in key order) and wait for each other instead of deadlocking.
     /// </summary>
-    private ReadOnlySpan<KeyValuePair<(long Issue, string Key, string Value), Sum>> Ordered()
+    private ReadOnlySpan<KeyValuePair<(long Issue, string Key, string Value), Sum>> InLockOrder()
     {
         var rows = sums.Count > MaxKeptOrdered ? new Row[sums.Count]
             : ordered.Length >= sums.Count ? ordered

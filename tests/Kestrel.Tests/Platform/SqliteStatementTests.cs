@@ -61,6 +61,19 @@ public sealed class SqliteStatementTests
         Assert.Equal(2, connection.ExecuteScalar<long>("SELECT count(*) FROM t"));
     }
 
+    [Fact]
+    public void A_disposed_statement_refuses_to_bind_or_run()
+    {
+        using var connection = InMemory("CREATE TABLE t (k TEXT)");
+        var insert = new SqliteStatement(connection, "INSERT INTO t (k) VALUES (?1)");
+        insert.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => insert.Bind(1, "a"));
+        Assert.Throws<ObjectDisposedException>(() => insert.Bind(1, 1L));
+        Assert.Throws<ObjectDisposedException>(() => insert.Run());
+        Assert.Throws<ObjectDisposedException>(() => insert.QueryOne(row => row.Text(0)));
+    }
+
     private static SqliteConnection InMemory(string schema)
     {
         var connection = new SqliteConnection("Data Source=:memory:");
