@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Dapper;
 using Kestrel.Ingest;
 using Kestrel.Platform;
 using Kestrel.Tags;
@@ -39,7 +40,7 @@ internal static class TagRowFloor
                 var database = Database.OpenAndMigrate(new KestrelOptions { DataDirectory = directory.FullName });
                 using var session = new WriterSession(database.ConnectWriter());
                 var first = Pass(session, tagged, perTransaction);
-                var made = Count(session, "SELECT count(*) FROM issue_tags");
+                var made = session.Connection.ExecuteScalar<long>("SELECT count(*) FROM issue_tags");
                 var later = new List<(double Cpu, double Commit)>();
                 for (var round = 0; round <= rounds; round++)
                 {
@@ -71,7 +72,7 @@ internal static class TagRowFloor
         {
             // BEGIN as SQL, not a DbTransaction: IssueTagCounts' one command per transaction runs through the session, which
             // gives it the writer's transaction, and the writer's transaction is internal to the server.
-            Execute(session, "BEGIN IMMEDIATE");
+            session.Connection.Execute("BEGIN IMMEDIATE");
             var before = Environment.CpuUsage.TotalTime;
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             foreach (var (issue, e) in tagged.AsSpan(start, Math.Min(perTransaction, tagged.Length - start))) counts.Add(1, issue, e, now);
@@ -79,24 +80,10 @@ internal static class TagRowFloor
             counts.Clear();
             cpu += Environment.CpuUsage.TotalTime - before;
             var committing = Stopwatch.GetTimestamp();
-            Execute(session, "COMMIT");
+            session.Connection.Execute("COMMIT");
             commit += Stopwatch.GetElapsedTime(committing);
         }
         return (cpu.TotalMicroseconds / tagged.Length, commit.TotalMicroseconds / tagged.Length);
-    }
-
-    private static long Count(WriterSession session, string sql)
-    {
-        using var command = session.Connection.CreateCommand();
-        command.CommandText = sql;
-        return (long)command.ExecuteScalar()!;
-    }
-
-    private static void Execute(WriterSession session, string sql)
-    {
-        using var command = session.Connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 
     private static void Print(int perTransaction, string rows, (double Cpu, double Commit) pass, double rowsPerEvent) =>
